@@ -1,0 +1,107 @@
+"""xent_core: cross-entropy and its alternatives in plain numpy, matching torch.nn.functional.
+
+Every function is pure: numpy arrays in, numpy arrays (or numpy scalars) out, inputs never
+mutated. Names, options and defaults are torch's; each docstring names the torch call that gives
+the same numbers. Importing this package loads numpy only (no torch, streamlit or plotly).
+
+Layout: activations (softmax & co.), cross_entropy (cross_entropy, nll_loss), binary (sigmoid
+losses), alternatives (MSE, hinge, focal, sigmoid distance), information (entropy, KL), trace
+(every intermediate, for display), checks (errors and advisory notes), presets (documented examples).
+"""
+
+from xent_core._reduction import REDUCTIONS, Reduction
+from xent_core.activations import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
+from xent_core.alternatives import (
+    mse_loss,
+    mse_loss_and_grad,
+    mse_loss_grad,
+    mse_on_softmax,
+    mse_on_softmax_and_grad,
+    mse_on_softmax_grad,
+    multi_margin_loss,
+    multi_margin_loss_and_grad,
+    multi_margin_loss_grad,
+    sigmoid_distance_loss,
+    sigmoid_distance_loss_and_grad,
+    sigmoid_distance_loss_grad,
+    softmax_focal_loss,
+    softmax_focal_loss_and_grad,
+    softmax_focal_loss_grad,
+)
+from xent_core.binary import (
+    binary_cross_entropy,
+    binary_cross_entropy_and_grad,
+    binary_cross_entropy_grad,
+    binary_cross_entropy_with_logits,
+    binary_cross_entropy_with_logits_and_grad,
+    binary_cross_entropy_with_logits_grad,
+    sigmoid_focal_loss,
+    sigmoid_focal_loss_and_grad,
+    sigmoid_focal_loss_grad,
+)
+from xent_core.checks import Advisory, XentInputError, advise, check_logits, describe_position
+from xent_core.cross_entropy import (
+    cross_entropy,
+    cross_entropy_and_grad,
+    cross_entropy_grad,
+    nll_loss,
+    nll_loss_and_grad,
+    nll_loss_grad,
+)
+from xent_core.information import entropy, kl_div, kl_div_and_grad, kl_div_grad
+from xent_core.presets import PRESETS, Preset, random_batch
+from xent_core.trace import CrossEntropyTrace, cross_entropy_trace
+
+__all__ = [
+    "PRESETS",
+    "REDUCTIONS",
+    "Advisory",
+    "CrossEntropyTrace",
+    "Preset",
+    "Reduction",
+    "XentInputError",
+    "advise",
+    "binary_cross_entropy",
+    "binary_cross_entropy_and_grad",
+    "binary_cross_entropy_grad",
+    "binary_cross_entropy_with_logits",
+    "binary_cross_entropy_with_logits_and_grad",
+    "binary_cross_entropy_with_logits_grad",
+    "check_logits",
+    "cross_entropy",
+    "cross_entropy_and_grad",
+    "cross_entropy_grad",
+    "cross_entropy_trace",
+    "describe_position",
+    "entropy",
+    "kl_div",
+    "kl_div_and_grad",
+    "kl_div_grad",
+    "log_sigmoid",
+    "log_softmax",
+    "logsumexp",
+    "mse_loss",
+    "mse_loss_and_grad",
+    "mse_loss_grad",
+    "mse_on_softmax",
+    "mse_on_softmax_and_grad",
+    "mse_on_softmax_grad",
+    "multi_margin_loss",
+    "multi_margin_loss_and_grad",
+    "multi_margin_loss_grad",
+    "nll_loss",
+    "nll_loss_and_grad",
+    "nll_loss_grad",
+    "random_batch",
+    "sigmoid",
+    "sigmoid_distance_loss",
+    "sigmoid_distance_loss_and_grad",
+    "sigmoid_distance_loss_grad",
+    "sigmoid_focal_loss",
+    "sigmoid_focal_loss_and_grad",
+    "sigmoid_focal_loss_grad",
+    "softmax",
+    "softmax_focal_loss",
+    "softmax_focal_loss_and_grad",
+    "softmax_focal_loss_grad",
+]
