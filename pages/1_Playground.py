@@ -1,0 +1,166 @@
+"""The cross-entropy playground: edit logits and targets, see every step, the loss and its gradient."""
+
+import streamlit as st
+
+import xent_core as xc
+from ui import editors, figures, nav, share, tables, theme, torch_check
+from ui.state import Batch
+
+P = "pg"  # session-state prefix of this page
+IGNORE_INDEX = -100
+REDUCTION_HELP = (
+    "torch's `reduction`: 'mean' averages (weighted by class weights), 'sum' adds, 'none' keeps one loss per sample."
+)
+SMOOTHING_HELP = (
+    "torch's `label_smoothing`: the target becomes (1 − ε)·one-hot + ε/C; the model is never asked for 100%."
+)
+TEMPERATURE_HELP = "Divides the logits before softmax: T > 1 flattens the probabilities, T < 1 sharpens them."
+GRADIENT_NOTE = (
+    "How to read the gradient: gradient descent moves each logit *against* its gradient. The target's "
+    "gradient is negative (p − 1 < 0), so its logit is pushed **up**; every other class has a positive "
+    "gradient equal to its probability, so its logit is pushed **down**. A confident, correct row has a "
+    "gradient near zero: nothing left to learn."
+)
+
+st.set_page_config(page_title="Playground · xent", page_icon=theme.FAVICON, layout="wide")
+nav.sidebar()
+figure_only = st.query_params.get("view") == "figure"  # a read-only figure for a lecture slide
+
+st.title("Cross-entropy playground")
+if not figure_only:
+    st.markdown(
+        "Each row is one sample: a **logit** per class (any real number) and its **target** class. "
+        "Edit any cell: softmax, the loss and its gradient update as you type."
+    )
+if err := editors.url_error(P):
+    st.warning(err, icon=":material/link_off:")
+if not figure_only:
+    editors.controls(P)
+
+
+def options() -> tuple[str, float, float, bool]:
+    """Loss options; the first three live in the URL through Streamlit's query-parameter binding."""
+    col_red, col_smooth, col_temp, col_w = st.columns([2, 3, 3, 2], vertical_alignment="bottom")
+    reduction = col_red.selectbox(
+        "Reduction", ["mean", "sum", "none"], key="reduction", bind="query-params", help=REDUCTION_HELP
+    )
+    smoothing = col_smooth.slider(
+        "Label smoothing ε", 0.0, 1.0, 0.0, 0.01, key="smoothing", bind="query-params", help=SMOOTHING_HELP
+    )
+    temperature = col_temp.slider(
+        "Softmax temperature T", 0.1, 5.0, 1.0, 0.05, key="temperature", bind="query-params", help=TEMPERATURE_HELP
+    )
+    use_weights = col_w.toggle("Class weights", key="weights", help="torch's `weight`: one factor per class.")
+    return reduction, smoothing, temperature, use_weights
+
+
+def denominator_text(trace: xc.CrossEntropyTrace) -> str:
+    if trace.reduction != "mean":
+        return "nothing is divided"
+    what = "the summed weights of the non-ignored targets" if trace.target_kind == "index" else "the number of samples"
+    return f"{theme.fmt(trace.denominator, 2)} here: {what}"
+
+
+@st.fragment
+def workbench() -> None:
+    """Everything an edit changes: an edit reruns only this fragment, not the page header and controls."""
+    reduction, smoothing, temperature, use_weights = options()
+    if figure_only:
+        result = editors.EditorResult(editors.current_batch(P), ())
+    else:
+        result = editors.batch_editor(P, use_weights=use_weights)
+        for message in result.errors:
+            st.error(message, icon=":material/error:")
+        if result.errors:
+            st.caption(
+                "Results below use the last valid value of each cell marked above; your other edits are applied."
+            )
+
+    batch: Batch = result.batch
+    target = batch.loss_target(IGNORE_INDEX)
+    loss_options = dict(
+        weight=batch.weight,
+        ignore_index=IGNORE_INDEX,
+        reduction=reduction,
+        label_smoothing=smoothing,
+        temperature=temperature,
+    )
+    try:
+        trace = xc.cross_entropy_trace(batch.logits, target, **loss_options)
+    except xc.XentInputError as err:
+        st.error(f"These inputs cannot be used: {err}", icon=":material/error:")
+        return
+
+    # headline: the loss, the uniform-guess baseline, and torch's verdict
+    names = batch.class_names
+    head1, head2, head3 = st.columns([2, 2, 5])
+    loss_label = {"mean": "Loss (mean)", "sum": "Loss (sum)", "none": "Loss (sum of per-sample)"}[reduction]
+    head1.metric(
+        loss_label, theme.fmt(trace.loss), help="What torch returns (for 'none': the sum of the per-sample losses)."
+    )
+    head2.metric(
+        "Uniform guess, log C",
+        theme.fmt(trace.baseline),
+        help=f"The loss of predicting 1/C for each of the {batch.num_classes} classes, where training starts.",
+    )
+    check = torch_check.cross_entropy_check(batch.logits, target, trace.loss, trace.grad, **loss_options)
+    badge = (
+        f"PyTorch agrees: F.cross_entropy gives {theme.fmt(check.torch_loss)}; largest difference "
+        f"{check.max_loss_diff:.1e} in the loss, {check.max_grad_diff:.1e} in the gradient (float64)."
+    )
+    if check.ok:
+        head3.success(badge, icon=":material/check_circle:")
+    else:
+        head3.error("PyTorch DISAGREES. " + badge, icon=":material/cancel:")
+    for note in xc.advise(batch.logits, target if batch.target_mode == "probs" else None):
+        st.info(note.message, icon=":material/lightbulb:")
+
+    # charts
+    left, right = st.columns(2)
+    left.plotly_chart(
+        figures.probability_bars(trace.probs, trace.target_distribution, names, trace.ignored),
+        key=f"{P}.fig.probs",
+        config=theme.PLOTLY_CONFIG,
+    )
+    right.plotly_chart(
+        figures.loss_bars(trace.per_sample, trace.baseline, trace.ignored),
+        key=f"{P}.fig.loss",
+        config=theme.PLOTLY_CONFIG,
+    )
+    marked = figures.target_mask(trace.target_distribution)
+    st.plotly_chart(
+        figures.gradient_heatmap(trace.grad, names, marked), key=f"{P}.fig.grad", config=theme.PLOTLY_CONFIG
+    )
+    st.caption(GRADIENT_NOTE)
+
+    # the pipeline, step by step
+    st.subheader("Step by step")
+    st.markdown(
+        "For each sample: **exp** each logit, **sum** them, divide (**softmax**), pick the target's probability "
+        "p, take **−log p**, multiply by the class **weight**, and divide by the reduction's denominator "
+        f"({denominator_text(trace)})."
+    )
+    pipeline = tables.pipeline_frame(trace, names)
+    st.dataframe(pipeline, hide_index=True, column_config=tables.number_columns(pipeline))
+
+    # details built only when opened (each costs a few ms per edit otherwise)
+    inside = st.expander("Look inside one sample: every class", key=f"{P}.inside", on_change="rerun")
+    if inside.open:
+        row = inside.selectbox("Sample", range(batch.num_samples), format_func=lambda r: f"row {r}", key=f"{P}.row")
+        detail = tables.class_frame(trace, row, names)
+        inside.dataframe(detail, hide_index=True, column_config=tables.number_columns(detail))
+    code = st.expander("PyTorch code for exactly this example", key=f"{P}.code", on_change="rerun")
+    if code.open:
+        code.code(torch_check.pytorch_code(batch.logits, target, class_names=names, **loss_options), language="python")
+
+    editors.sync_url(P, batch)
+    sharing = st.expander("Share / embed this example", key=f"{P}.share", on_change="rerun")
+    if sharing.open:
+        link = share.share_link("Playground")
+        sharing.caption("A link that opens this exact example:")
+        sharing.code(link, language=None)
+        sharing.caption("An iframe for a course page (no sidebar, light theme):")
+        sharing.code(share.iframe_snippet(link), language="html")
+
+
+workbench()

@@ -1,0 +1,322 @@
+"""The batch editor: logits table, targets, class names, weights, shape and presets.
+
+How edits flow (and why): `st.data_editor` must get the *same* source table on every rerun, or
+it drops every second edit (streamlit#7749). So the table is built once per "version" from the
+last valid batch and kept in session state; the editor's own edit log
+(`{"edited_rows": {row: {column: value}}}`) is replayed onto the last valid batch each run.
+Replaying is idempotent, invalid cells keep their last valid value and produce a message, and
+the user's other edits survive. Loading a preset, resizing or renaming classes bumps the
+version, which gives the editor a fresh table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import xent_core as xc
+from ui import state as S
+from ui.state import Batch, StateError
+
+INDEX_MODE, PROBS_MODE = "class index", "probabilities"
+
+
+def _col(c: int) -> str:
+    return f"c{c}"
+
+
+# ---------------------------------------------------------------------------------------------- pure part
+
+
+def apply_logit_edits(batch: Batch, edited_rows: Mapping) -> tuple[Batch, list[str]]:
+    """Replay the logits editor's edit log onto `batch`; invalid cells keep their value and give a message."""
+    logits = batch.logits.copy()
+    target = batch.target.copy()
+    ignored = batch.ignored.copy()
+    errors: list[str] = []
+    names = batch.class_names
+    for row_key, changes in sorted(edited_rows.items(), key=lambda kv: int(kv[0])):
+        r = int(row_key)
+        if not 0 <= r < batch.num_samples:
+            continue
+        for column, value in changes.items():
+            if column == "target":
+                if value in names:
+                    target[r] = names.index(value)
+                else:
+                    errors.append(f"row {r}: choose a target class")
+            elif column == "ignore":
+                ignored[r] = bool(value)
+            elif column.startswith("c") and column[1:].isdigit() and int(column[1:]) < batch.num_classes:
+                c = int(column[1:])
+                try:
+                    logits[r, c] = S.parse_cell(value, f"row {r}, column {names[c]!r}")
+                except StateError as err:
+                    errors.append(str(err))
+    return replace(batch, logits=logits, target=target, ignored=ignored), errors
+
+
+def apply_matrix_edits(
+    matrix: np.ndarray, edited_rows: Mapping, class_names, *, what: str, label: str
+) -> tuple[np.ndarray, list[str]]:
+    """Replay edits of a numeric (rows x classes) table such as probability targets or weights."""
+    out = matrix.copy()
+    errors: list[str] = []
+    for row_key, changes in sorted(edited_rows.items(), key=lambda kv: int(kv[0])):
+        r = int(row_key)
+        if not 0 <= r < out.shape[0]:
+            continue
+        for column, value in changes.items():
+            if column.startswith("c") and column[1:].isdigit() and int(column[1:]) < out.shape[1]:
+                c = int(column[1:])
+                where = (
+                    f"{label}row {r}, column {class_names[c]!r}" if out.shape[0] > 1 else f"{label}{class_names[c]!r}"
+                )
+                try:
+                    out[r, c] = S.parse_cell(value, where, what=what)
+                except StateError as err:
+                    errors.append(str(err))
+    return out, errors
+
+
+def logits_frame(batch: Batch) -> pd.DataFrame:
+    """The table the logits editor shows: target and ignore columns (index mode), then one column per class."""
+    frame = pd.DataFrame(batch.logits, columns=[_col(c) for c in range(batch.num_classes)])
+    if batch.target_mode == "index":
+        frame.insert(0, "ignore", batch.ignored.copy())
+        frame.insert(0, "target", [batch.class_names[t] for t in batch.target])
+    return frame  # a RangeIndex: the row numbers the messages use, and far cheaper than text labels
+
+
+def matrix_frame(matrix: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(matrix, columns=[_col(c) for c in range(matrix.shape[1])])
+
+
+# ---------------------------------------------------------------------------------------------- widgets
+
+
+@dataclass
+class EditorState:
+    """Per-page editor bookkeeping, kept in st.session_state under the page prefix."""
+
+    batch: Batch  # the last valid batch
+    version: int = 0
+    tables: dict | None = None  # version's source tables, passed unchanged to the editors
+    url_error: str | None = None
+
+
+def _session(prefix: str) -> EditorState:
+    key = f"{prefix}.editor"
+    if key not in st.session_state:
+        url_error = None
+        try:
+            batch = S.decode_query(st.query_params.to_dict())
+        except StateError as err:
+            url_error = f"This link could not be read ({err}). Showing the default example instead."
+            batch = S.batch_from_preset(S.DEFAULT_PRESET)
+        st.session_state[key] = EditorState(batch=batch, url_error=url_error)
+    return st.session_state[key]
+
+
+def set_batch(prefix: str, batch: Batch) -> None:
+    """Replace the whole batch (preset, random, resize, rename): the editors start from fresh tables."""
+    es = _session(prefix)
+    es.batch = batch
+    es.version += 1
+    es.tables = None
+
+
+def _tables(es: EditorState) -> dict:
+    if es.tables is None:
+        b = es.batch
+        es.tables = {"logits": logits_frame(b)}
+        if b.probs_target is not None:
+            es.tables["probs"] = matrix_frame(b.probs_target)
+        if b.weight is not None:
+            es.tables["weight"] = matrix_frame(b.weight[None, :])
+    return es.tables
+
+
+def _edits(key: str) -> Mapping:
+    value = st.session_state.get(key)
+    return value.get("edited_rows", {}) if isinstance(value, Mapping) else {}
+
+
+def _number_columns(names, *, label_help: str, fmt: str = "%.4f") -> dict:
+    return {
+        _col(c): st.column_config.NumberColumn(str(name), help=label_help, format=fmt, step=0.0001)
+        for c, name in enumerate(names)
+    }
+
+
+@dataclass(frozen=True)
+class EditorResult:
+    batch: Batch  # effective: last valid values everywhere
+    errors: tuple[str, ...]  # messages for invalid edits, shown next to the editor
+
+
+def controls(prefix: str) -> None:
+    """Preset picker, random batch, shape and target mode: everything that replaces the table."""
+    es = _session(prefix)
+    b = es.batch
+    presets = {k: p for k, p in xc.PRESETS.items() if p.logits.ndim == 2}
+    left, mid, right = st.columns([3, 2, 2], vertical_alignment="bottom")
+
+    def load_preset():
+        key = st.session_state[f"{prefix}.preset"]
+        if key in presets:
+            set_batch(prefix, S.batch_from_preset(key))
+        st.session_state[f"{prefix}.preset"] = None  # so that picking the same example again reloads it
+
+    left.selectbox(
+        "Example",
+        list(presets),
+        format_func=lambda k: presets[k].title,
+        index=None,
+        placeholder="Load an example…",
+        key=f"{prefix}.preset",
+        on_change=load_preset,
+    )
+
+    def randomize():
+        seed = int(st.session_state.get(f"{prefix}.seed_counter", 0)) + 1
+        st.session_state[f"{prefix}.seed_counter"] = seed
+        cur = _session(prefix).batch
+        set_batch(prefix, S.random_batch(cur.num_samples, cur.num_classes, seed))
+
+    mid.button(":material/casino: Random batch", on_click=randomize, key=f"{prefix}.random", width="stretch")
+
+    def set_mode():
+        mode = "probs" if st.session_state[f"{prefix}.mode"] == PROBS_MODE else "index"
+        set_batch(prefix, _session(prefix).batch.with_target_mode(mode))
+
+    right.radio(
+        "Targets",
+        [INDEX_MODE, PROBS_MODE],
+        index=0 if b.target_mode == "index" else 1,
+        key=f"{prefix}.mode",
+        on_change=set_mode,
+        horizontal=True,
+        help="Class indices (one true class per row) or a probability for every class (soft targets).",
+    )
+
+    def resize():
+        n = int(st.session_state[f"{prefix}.n"])
+        c = int(st.session_state[f"{prefix}.c"])
+        set_batch(prefix, _session(prefix).batch.resized(n, c))
+
+    a, c_, d = st.columns([1, 1, 3], vertical_alignment="bottom")
+    st.session_state[f"{prefix}.n"] = b.num_samples
+    st.session_state[f"{prefix}.c"] = b.num_classes
+    a.number_input("Samples", 1, S.MAX_SAMPLES, key=f"{prefix}.n", on_change=resize, step=1)
+    c_.number_input("Classes", S.MIN_CLASSES, S.MAX_CLASSES, key=f"{prefix}.c", on_change=resize, step=1)
+
+    def rename():
+        try:
+            names = S.parse_class_names(st.session_state[f"{prefix}.names"], _session(prefix).batch.num_classes)
+        except StateError as err:
+            st.session_state[f"{prefix}.names_error"] = str(err)
+            return
+        st.session_state.pop(f"{prefix}.names_error", None)
+        set_batch(prefix, replace(_session(prefix).batch, class_names=names))
+
+    if f"{prefix}.names_error" not in st.session_state:
+        st.session_state[f"{prefix}.names"] = ", ".join(b.class_names)
+    d.text_input("Class names (comma-separated)", key=f"{prefix}.names", on_change=rename)
+    if st.session_state.get(f"{prefix}.names_error"):
+        d.error(st.session_state[f"{prefix}.names_error"], icon=":material/error:")
+
+
+def batch_editor(prefix: str, *, use_weights: bool) -> EditorResult:
+    """The logits (and target) tables; returns the effective batch and the messages for bad cells."""
+    es = _session(prefix)
+    if use_weights and es.batch.weight is None:
+        set_batch(prefix, replace(es.batch, weight=np.ones(es.batch.num_classes)))
+    elif not use_weights and es.batch.weight is not None:
+        set_batch(prefix, replace(es.batch, weight=None))
+    tables = _tables(es)
+    b = es.batch
+    v = es.version
+    errors: list[str] = []
+
+    logits_key = f"{prefix}.logits.{v}"
+    batch, errs = apply_logit_edits(b, _edits(logits_key))
+    errors += errs
+    config = _number_columns(
+        b.class_names, label_help="A logit: any real number; softmax turns the row into probabilities."
+    )
+    if b.target_mode == "index":
+        config["target"] = st.column_config.SelectboxColumn(
+            "target", options=list(b.class_names), required=True, help="The true class of this sample."
+        )
+        config["ignore"] = st.column_config.CheckboxColumn(
+            "ignore",
+            help="Ignore this row (its target becomes ignore_index = -100): no loss, no gradient, not counted.",
+        )
+    st.data_editor(tables["logits"], key=logits_key, column_config=config, width="stretch", num_rows="fixed")
+
+    if b.probs_target is not None:
+        probs_key = f"{prefix}.probs.{v}"
+        probs, errs = apply_matrix_edits(
+            b.probs_target, _edits(probs_key), b.class_names, what="a target probability", label="targets: "
+        )
+        errors += errs
+        batch = replace(batch, probs_target=probs)
+        st.caption("Target probabilities (each row is what the model should predict; rows normally sum to 1)")
+        st.data_editor(
+            tables["probs"],
+            key=probs_key,
+            column_config=_number_columns(b.class_names, label_help="Target probability of this class."),
+            width="stretch",
+            num_rows="fixed",
+        )
+
+    if b.weight is not None:
+        weight_key = f"{prefix}.weight.{v}"
+        w, errs = apply_matrix_edits(
+            b.weight[None, :], _edits(weight_key), b.class_names, what="a weight", label="weight of "
+        )
+        errors += errs
+        batch = replace(batch, weight=w[0])
+        st.caption("Class weights (torch's `weight`: scales each class's loss; `mean` divides by the summed weights)")
+        st.data_editor(
+            tables["weight"],
+            key=weight_key,
+            column_config=_number_columns(b.class_names, label_help="Weight of this class.", fmt="%.3f"),
+            width="stretch",
+            num_rows="fixed",
+        )
+    return EditorResult(batch, tuple(errors))
+
+
+def current_batch(prefix: str) -> Batch:
+    """The last valid batch (for read-only views that show no editor)."""
+    return _session(prefix).batch
+
+
+def url_error(prefix: str) -> str | None:
+    return _session(prefix).url_error
+
+
+def sync_url(prefix: str, batch: Batch) -> None:
+    """Write the batch into the query string, touching only our keys (bound widgets manage theirs).
+
+    Skipped when this session already wrote exactly this state (reading st.query_params costs
+    about a millisecond per rerun).
+    """
+    wanted = S.encode_query(batch)
+    memo = f"{prefix}.url_written"
+    if st.session_state.get(memo) == wanted:
+        return
+    current = st.query_params
+    for key in S.QUERY_KEYS:
+        if key not in wanted and key in current:
+            del current[key]
+    for key, value in wanted.items():
+        if current.get(key) != value:
+            current[key] = value
+    st.session_state[memo] = wanted

@@ -1,0 +1,18 @@
+"""The sidebar navigation, the same on every page (Streamlit's automatic one is turned off in
+.streamlit/config.toml so that the landing page can be called "Home" rather than "app")."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+PAGES = (
+    ("app.py", "Home", ":material/home:"),
+    ("pages/1_Playground.py", "Playground", ":material/tune:"),
+)
+
+
+def sidebar() -> None:
+    with st.sidebar:
+        st.markdown("**xent** · cross-entropy, explained")
+        for path, label, icon in PAGES:
+            st.page_link(path, label=label, icon=icon)

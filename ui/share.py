@@ -1,0 +1,28 @@
+"""Links and iframe snippets for the current page's state (which lives in the query string)."""
+
+from __future__ import annotations
+
+import html
+from urllib.parse import urlencode
+
+import streamlit as st
+
+FALLBACK_BASE = "http://localhost:8501"
+
+
+def share_link(page_path: str) -> str:
+    """The URL of this page with every current query parameter, bound widgets included."""
+    base = st.context.url or f"{FALLBACK_BASE}/{page_path}"
+    params = {k: v for k, v in st.query_params.to_dict().items() if k not in ("embed", "embed_options")}
+    return f"{base}?{urlencode(params)}" if params else base
+
+
+def iframe_snippet(link: str, *, width: int = 760, height: int = 640) -> str:
+    """An <iframe> for a course page: Streamlit's embed mode (no sidebar, no menu), light theme."""
+    sep = "&" if "?" in link else "?"
+    src = f"{link}{sep}embed=true&embed_options=light_theme"
+    return (
+        f'<iframe src="{html.escape(src)}" width="{width}" height="{height}" '
+        f'style="border:1px solid #ddd;border-radius:8px" loading="lazy" '
+        f'title="Cross-entropy example (xent)"></iframe>'
+    )
