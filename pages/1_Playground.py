@@ -3,7 +3,7 @@
 import streamlit as st
 
 import xent_core as xc
-from ui import editors, figures, nav, share, tables, theme, torch_check
+from ui import editors, figures, nav, share, state, tables, theme, torch_check
 from ui.state import Batch
 
 P = "pg"  # session-state prefix of this page
@@ -156,7 +156,12 @@ def workbench() -> None:
     editors.sync_url(P, batch)
     sharing = st.expander("Share / embed this example", key=f"{P}.share", on_change="rerun")
     if sharing.open:
-        link = share.share_link("Playground")
+        bound = {
+            "reduction": (reduction, "mean"),
+            "smoothing": (smoothing, 0.0),
+            "temperature": (temperature, 1.0),
+        }
+        link = share.share_link("Playground", state.encode_query(batch), bound)
         sharing.caption("A link that opens this exact example:")
         sharing.code(link, language=None)
         sharing.caption("An iframe for a course page (no sidebar, light theme):")

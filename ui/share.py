@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -10,10 +11,18 @@ import streamlit as st
 FALLBACK_BASE = "http://localhost:8501"
 
 
-def share_link(page_path: str) -> str:
-    """The URL of this page with every current query parameter, bound widgets included."""
+def share_link(page_path: str, state: Mapping[str, str], options: Mapping[str, object]) -> str:
+    """The URL of this page for `state` (the encoded batch) and `options` (bound widgets' values).
+
+    Options equal to their defaults are left out, as Streamlit's own binding does. The bound
+    widgets' values are passed in rather than read back from st.query_params, because the browser,
+    not the server, writes them into the address bar.
+    """
     base = st.context.url or f"{FALLBACK_BASE}/{page_path}"
-    params = {k: v for k, v in st.query_params.to_dict().items() if k not in ("embed", "embed_options")}
+    params = dict(state)
+    for key, (value, default) in options.items():
+        if value != default:
+            params[key] = str(value)
     return f"{base}?{urlencode(params)}" if params else base
 
 

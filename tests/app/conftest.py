@@ -1,0 +1,68 @@
+"""AppTest helpers: run the real multipage app from its entry point, then switch to a page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+PLAYGROUND = "pages/1_Playground.py"
+
+
+def open_page(page: str = PLAYGROUND, query: dict[str, str] | None = None) -> AppTest:
+    """A fresh session on `page`, opened the way a browser opens a direct link."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, label_start: str) -> str:
+    for m in at.metric:
+        if m.label.startswith(label_start):
+            return m.value
+    raise AssertionError(f"no metric starting with {label_start!r}: {[m.label for m in at.metric]}")
+
+
+def editor_key(at: AppTest, table: str = "logits") -> str:
+    """The session-state key of the current logits/probs/weight editor (its version changes on reloads)."""
+    return f"pg.{table}.{at.session_state['pg.editor'].version}"
+
+
+def edit(at: AppTest, rows: dict, table: str = "logits") -> AppTest:
+    """Simulate data-editor edits: {row: {column: value}} (columns 'c0', 'c1', ..., 'target', 'ignore')."""
+    at.session_state[editor_key(at, table)] = {"edited_rows": rows, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def torch_loss(logits, target, *, reduction="mean", weight=None, label_smoothing=0.0, temperature=1.0) -> float:
+    """The oracle: torch's F.cross_entropy in float64 ('none' summed, as the page reports it)."""
+    z = torch.tensor(np.asarray(logits, dtype=np.float64)) / temperature
+    t = torch.tensor(np.asarray(target))
+    if t.dtype != torch.float64:
+        t = t.long()
+    w = None if weight is None else torch.tensor(np.asarray(weight, dtype=np.float64))
+    out = F.cross_entropy(z, t, weight=w, reduction=reduction, label_smoothing=label_smoothing)
+    return float(out.sum())
+
+
+def shown(value: float) -> str:
+    """How the page prints a loss (theme.fmt with 4 decimals)."""
+    from ui import theme
+
+    return theme.fmt(value)
+
+
+@pytest.fixture
+def playground() -> AppTest:
+    return open_page()
