@@ -93,15 +93,16 @@ def workbench() -> None:
 
     # headline: the loss, the uniform-guess baseline, and torch's verdict
     names = batch.class_names
-    head1, head2, head3 = st.columns([2, 2, 5])
+    head1, head2 = st.columns([2, 5])
     loss_label = {"mean": "Loss (mean)", "sum": "Loss (sum)", "none": "Loss (sum of per-sample)"}[reduction]
     head1.metric(
-        loss_label, theme.fmt(trace.loss), help="What torch returns (for 'none': the sum of the per-sample losses)."
-    )
-    head2.metric(
-        "Uniform guess, log C",
-        theme.fmt(trace.baseline),
-        help=f"The loss of predicting 1/C for each of the {batch.num_classes} classes, where training starts.",
+        loss_label,
+        theme.fmt(trace.loss),
+        delta=f"uniform guess: log C = {theme.fmt(trace.baseline)}",
+        delta_color="off",
+        delta_arrow="off",
+        help="What torch returns (for 'none': the sum of the per-sample losses). log C is the loss of predicting "
+        "1/C for every class, where training starts.",
     )
     check = torch_check.cross_entropy_check(batch.logits, target, trace.loss, trace.grad, **loss_options)
     badge = (
@@ -109,9 +110,9 @@ def workbench() -> None:
         f"{check.max_loss_diff:.1e} in the loss, {check.max_grad_diff:.1e} in the gradient (float64)."
     )
     if check.ok:
-        head3.success(badge, icon=":material/check_circle:")
+        head2.success(badge, icon=":material/check_circle:")
     else:
-        head3.error("PyTorch DISAGREES. " + badge, icon=":material/cancel:")
+        head2.error("PyTorch DISAGREES. " + badge, icon=":material/cancel:")
     for note in xc.advise(batch.logits, target if batch.target_mode == "probs" else None):
         st.info(note.message, icon=":material/lightbulb:")
 
@@ -141,14 +142,14 @@ def workbench() -> None:
         f"({denominator_text(trace)})."
     )
     pipeline = tables.pipeline_frame(trace, names)
-    st.dataframe(pipeline, hide_index=True, column_config=tables.number_columns(pipeline))
+    st.dataframe(pipeline, hide_index=True)
 
     # details built only when opened (each costs a few ms per edit otherwise)
     inside = st.expander("Look inside one sample: every class", key=f"{P}.inside", on_change="rerun")
     if inside.open:
         row = inside.selectbox("Sample", range(batch.num_samples), format_func=lambda r: f"row {r}", key=f"{P}.row")
         detail = tables.class_frame(trace, row, names)
-        inside.dataframe(detail, hide_index=True, column_config=tables.number_columns(detail))
+        inside.dataframe(detail, hide_index=True)
     code = st.expander("PyTorch code for exactly this example", key=f"{P}.code", on_change="rerun")
     if code.open:
         code.code(torch_check.pytorch_code(batch.logits, target, class_names=names, **loss_options), language="python")

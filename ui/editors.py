@@ -164,7 +164,7 @@ def controls(prefix: str) -> None:
     es = _session(prefix)
     b = es.batch
     presets = {k: p for k, p in xc.PRESETS.items() if p.logits.ndim == 2}
-    left, mid, right = st.columns([3, 2, 2], vertical_alignment="bottom")
+    left, mid, right = st.columns([3, 2, 4], vertical_alignment="top")
 
     def load_preset():
         key = st.session_state[f"{prefix}.preset"]
@@ -178,6 +178,7 @@ def controls(prefix: str) -> None:
         format_func=lambda k: presets[k].title,
         index=None,
         placeholder="Load an example…",
+        label_visibility="collapsed",
         key=f"{prefix}.preset",
         on_change=load_preset,
     )
@@ -194,26 +195,10 @@ def controls(prefix: str) -> None:
         mode = "probs" if st.session_state[f"{prefix}.mode"] == PROBS_MODE else "index"
         set_batch(prefix, _session(prefix).batch.with_target_mode(mode))
 
-    right.radio(
-        "Targets",
-        [INDEX_MODE, PROBS_MODE],
-        index=0 if b.target_mode == "index" else 1,
-        key=f"{prefix}.mode",
-        on_change=set_mode,
-        horizontal=True,
-        help="Class indices (one true class per row) or a probability for every class (soft targets).",
-    )
-
     def resize():
         n = int(st.session_state[f"{prefix}.n"])
         c = int(st.session_state[f"{prefix}.c"])
         set_batch(prefix, _session(prefix).batch.resized(n, c))
-
-    a, c_, d = st.columns([1, 1, 3], vertical_alignment="bottom")
-    st.session_state[f"{prefix}.n"] = b.num_samples
-    st.session_state[f"{prefix}.c"] = b.num_classes
-    a.number_input("Samples", 1, S.MAX_SAMPLES, key=f"{prefix}.n", on_change=resize, step=1)
-    c_.number_input("Classes", S.MIN_CLASSES, S.MAX_CLASSES, key=f"{prefix}.c", on_change=resize, step=1)
 
     def rename():
         try:
@@ -224,11 +209,30 @@ def controls(prefix: str) -> None:
         st.session_state.pop(f"{prefix}.names_error", None)
         set_batch(prefix, replace(_session(prefix).batch, class_names=names))
 
+    # Built only while open: these widgets change rarely, and each costs ~0.4 ms on every rerun.
+    # The label is fixed: a label that changed with the batch would give the expander a new identity.
+    setup = right.expander("Batch setup: size, class names, target type", key=f"{prefix}.setup", on_change="rerun")
+    if not setup.open:
+        return
+    a, c_ = setup.columns(2)
+    st.session_state[f"{prefix}.n"] = b.num_samples
+    st.session_state[f"{prefix}.c"] = b.num_classes
+    a.number_input("Samples", 1, S.MAX_SAMPLES, key=f"{prefix}.n", on_change=resize, step=1)
+    c_.number_input("Classes", S.MIN_CLASSES, S.MAX_CLASSES, key=f"{prefix}.c", on_change=resize, step=1)
     if f"{prefix}.names_error" not in st.session_state:
         st.session_state[f"{prefix}.names"] = ", ".join(b.class_names)
-    d.text_input("Class names (comma-separated)", key=f"{prefix}.names", on_change=rename)
+    setup.text_input("Class names (comma-separated)", key=f"{prefix}.names", on_change=rename)
     if st.session_state.get(f"{prefix}.names_error"):
-        d.error(st.session_state[f"{prefix}.names_error"], icon=":material/error:")
+        setup.error(st.session_state[f"{prefix}.names_error"], icon=":material/error:")
+    setup.radio(
+        "Targets",
+        [INDEX_MODE, PROBS_MODE],
+        index=0 if b.target_mode == "index" else 1,
+        key=f"{prefix}.mode",
+        on_change=set_mode,
+        horizontal=True,
+        help="Class indices (one true class per row) or a probability for every class (soft targets).",
+    )
 
 
 def batch_editor(prefix: str, *, use_weights: bool) -> EditorResult:

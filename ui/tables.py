@@ -1,6 +1,5 @@
 """Pure table builders: a trace in, a numeric Arrow table out (Streamlit sends Arrow as is; a
-pandas frame would be converted on every rerun). The page formats the numbers
-with `number_columns` (column formats cost nothing; formatting every cell as text costs milliseconds)."""
+pandas frame would be converted on every rerun). Values are rounded for display only."""
 
 from __future__ import annotations
 
@@ -39,14 +38,14 @@ def pipeline_frame(trace: xc.CrossEntropyTrace, class_names: Sequence[str]) -> p
         {
             "row": np.arange(n),
             "target": target_names,
-            "z_t": z_t,
-            exp_label: exp_t,
-            sum_label: exp_sum,
-            "p_t = softmax": trace.target_prob,
-            "−log p_t": trace.neg_log_target_prob,
-            "weight": trace.sample_weight,
-            "loss": trace.per_sample,
-            "share of total": trace.share,
+            "z_t": _shown(z_t),
+            exp_label: _shown(exp_t),
+            sum_label: _shown(exp_sum),
+            "p_t = softmax": _shown(trace.target_prob),
+            "−log p_t": _shown(trace.neg_log_target_prob),
+            "weight": _shown(trace.sample_weight),
+            "loss": _shown(trace.per_sample),
+            "share of total": _shown(trace.share),
         }
     )
 
@@ -57,21 +56,22 @@ def class_frame(trace: xc.CrossEntropyTrace, row: int, class_names: Sequence[str
     return pa.table(
         {
             "class": [str(c) for c in class_names],
-            "logit z": trace.scaled_logits[row],
-            "exp(z − max)" if overflow else "exp(z)": (trace.exp_shifted if overflow else trace.exp)[row],
-            "softmax p": trace.probs[row],
-            "target y": trace.target_distribution[row],
-            "∂loss/∂z": trace.grad[row],
+            "logit z": _shown(trace.scaled_logits[row]),
+            "exp(z − max)" if overflow else "exp(z)": _shown((trace.exp_shifted if overflow else trace.exp)[row]),
+            "softmax p": _shown(trace.probs[row]),
+            "target y": _shown(trace.target_distribution[row]),
+            "∂loss/∂z": _shown(trace.grad[row]),
         }
     )
 
 
-def number_columns(table: pa.Table, fmt: str = "%.4f") -> dict:
-    """st.dataframe column_config that prints every float column with `fmt`."""
-    import streamlit as st
+DISPLAY_DECIMALS = 4
 
-    return {
-        field.name: st.column_config.NumberColumn(field.name, format=fmt)
-        for field in table.schema
-        if pa.types.is_floating(field.type)
-    }
+
+def _shown(values) -> np.ndarray:
+    """Numbers as the tables print them: rounded to 4 decimals (the precision the seeds quote).
+
+    Rounding the column here is cheaper than a per-column format config on every rerun; NaN
+    stays NaN (shown as empty), and huge values keep their magnitude.
+    """
+    return np.round(np.asarray(values, dtype=np.float64), DISPLAY_DECIMALS)

@@ -45,6 +45,14 @@ def edit(at: AppTest, rows: dict, table: str = "logits") -> AppTest:
     return at
 
 
+def open_setup(at: AppTest) -> AppTest:
+    """Open the "Batch setup" expander (its widgets exist only while it is open)."""
+    at.session_state["pg.setup"] = True
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def torch_loss(logits, target, *, reduction="mean", weight=None, label_smoothing=0.0, temperature=1.0) -> float:
     """The oracle: torch's F.cross_entropy in float64 ('none' summed, as the page reports it)."""
     z = torch.tensor(np.asarray(logits, dtype=np.float64)) / temperature

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import xent_core as xc
-from tests.app.conftest import edit, metric, open_page, shown, torch_loss
+from tests.app.conftest import edit, metric, open_page, open_setup, shown, torch_loss
 from ui import state
 
 SEED42 = xc.PRESETS["seed42"]
@@ -138,7 +138,7 @@ def test_changing_a_target_class_by_name(playground):
 
 
 def test_renaming_classes_and_refusing_duplicates(playground):
-    at = playground
+    at = open_setup(playground)
     at.text_input(key="pg.names").set_value("cat, dog, bird").run()
     assert at.session_state["pg.editor"].batch.class_names == ("cat", "dog", "bird")
     at.text_input(key="pg.names").set_value("cat, cat, bird").run()
@@ -148,7 +148,7 @@ def test_renaming_classes_and_refusing_duplicates(playground):
 
 
 def test_resizing_keeps_the_overlap_and_pads_with_zeros(playground):
-    at = playground
+    at = open_setup(playground)
     at.number_input(key="pg.n").set_value(8).run()
     at.number_input(key="pg.c").set_value(4).run()
     batch = at.session_state["pg.editor"].batch
@@ -158,7 +158,7 @@ def test_resizing_keeps_the_overlap_and_pads_with_zeros(playground):
 
 
 def test_probability_targets_mode_matches_torch(playground):
-    at = playground
+    at = open_setup(playground)
     at.radio(key="pg.mode").set_value("probabilities").run()
     onehot = np.eye(3)[SEED42.target]
     assert metric(at, "Loss (mean)") == shown(torch_loss(SEED42.logits, onehot))
@@ -242,3 +242,10 @@ def test_figure_view_hides_the_editor():
         type(el).__name__ == "UnknownElement" and el.type == "arrow_data_frame" and el.proto.editing_mode
         for el in at.main
     )
+
+
+def test_batch_setup_widgets_exist_only_while_open(playground):
+    at = playground
+    assert not at.number_input  # closed: nothing built, nothing paid for on each rerun
+    open_setup(at)
+    assert [n.label for n in at.number_input] == ["Samples", "Classes"]

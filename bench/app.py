@@ -1,0 +1,141 @@
+"""Server-side rerun time of each page, measured with Streamlit's AppTest.
+
+    python -m bench.app [--runs 30]
+
+What it measures: the time Streamlit spends executing the page script for one rerun after an
+edit (every st.* call, xent_core, the torch cross-check, figure and table serialisation), timed
+around Streamlit's own script-execution hook, so AppTest's polling is not counted. Each sample
+applies a fresh edit (a different logit value) so that nothing is served from a cache.
+
+AppTest builds a new ScriptCache for every run and so recompiles the page each time (2-3 ms);
+a live server compiles a page once and keeps the bytecode. The benchmark shares one cache across
+runs, as the server does (--recompile measures AppTest's own behaviour instead).
+
+Limits: AppTest reruns the whole script, while an edit in the browser reruns only the page's
+fragment, so these figures are an upper bound of what a live edit costs the server.
+Browser-side time (edit to screen) is in bench/browser.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class ScriptTimer:
+    """Times Streamlit's exec hook (the whole page script, nothing else)."""
+
+    def __init__(self):
+        import streamlit.runtime.scriptrunner.script_runner as script_runner
+
+        self.samples: list[float] = []
+        self._module = script_runner
+        self._original = script_runner.exec_func_with_error_handling
+
+        def timed(func, ctx):
+            start = time.perf_counter()
+            try:
+                return self._original(func, ctx)
+            finally:
+                self.samples.append(time.perf_counter() - start)
+
+        script_runner.exec_func_with_error_handling = timed
+
+    def close(self):
+        self._module.exec_func_with_error_handling = self._original
+
+
+def share_bytecode_cache() -> None:
+    """Keep compiled pages across AppTest runs, as one long-lived server process does."""
+    from streamlit.runtime.scriptrunner import script_cache
+
+    shared: dict[str, object] = {}
+    original = script_cache.ScriptCache.get_bytecode
+
+    def get_bytecode(self, script_path):
+        if script_path not in shared:
+            shared[script_path] = original(self, script_path)
+        return shared[script_path]
+
+    script_cache.ScriptCache.get_bytecode = get_bytecode
+
+
+def playground_case(num_samples: int, num_classes: int):
+    """An AppTest on the playground with an (N, C) batch, and an edit function for sample i."""
+    from streamlit.testing.v1 import AppTest
+
+    from ui import state
+
+    batch = state.random_batch(num_samples, num_classes, seed=7)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in state.encode_query(batch).items():
+        at.query_params[key] = value
+    at.switch_page("pages/1_Playground.py")
+    at.run()
+    assert not at.exception, at.exception
+
+    def edit(i: int) -> None:
+        key = f"pg.logits.{at.session_state['pg.editor'].version}"
+        at.session_state[key] = {
+            "edited_rows": {i % num_samples: {"c0": 0.5 + i}},
+            "added_rows": [],
+            "deleted_rows": [],
+        }
+        at.run()
+        assert not at.exception, at.exception
+
+    return edit
+
+
+def measure(name: str, edit, runs: int, timer: ScriptTimer) -> dict:
+    for i in range(3):  # warm-up: imports, torch's first call, caches
+        edit(i)
+    timer.samples.clear()
+    for i in range(runs):
+        edit(100 + i)
+    ms = sorted(s * 1000 for s in timer.samples)
+    return {
+        "case": name,
+        "runs": len(ms),
+        "median_ms": statistics.median(ms),
+        "p95_ms": ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))],
+        "min_ms": ms[0],
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--recompile", action="store_true", help="recompile the page every run, as AppTest does")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    if not args.recompile:
+        share_bytecode_cache()
+    timer = ScriptTimer()
+    targets = {"playground 6x3": 20.0, "playground 64x20": 60.0}
+    try:
+        rows = [
+            measure("playground 6x3", playground_case(6, 3), args.runs, timer),
+            measure("playground 64x20", playground_case(64, 20), args.runs, timer),
+        ]
+    finally:
+        timer.close()
+    print("| page, batch | median | p95 | min | target (median) |")
+    print("|---|---:|---:|---:|---:|")
+    for row in rows:
+        target = targets[row["case"]]
+        verdict = "pass" if row["median_ms"] <= target else "MISS"
+        print(
+            f"| {row['case']} | {row['median_ms']:.1f} ms | {row['p95_ms']:.1f} ms | {row['min_ms']:.1f} ms "
+            f"| ≤ {target:.0f} ms ({verdict}) |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
