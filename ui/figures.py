@@ -68,7 +68,8 @@ def probability_bars(
                     ),
                 ),
                 customdata=[" (target)" if t else "" for t in is_target],
-                hovertemplate=f"%{{y}} · {names[k]}%{{customdata}}: p = %{{x:.4f}}<extra></extra>",
+                # the class name comes from `name`, never pasted into the template (it could hold %{...})
+                hovertemplate="%{y} · %{fullData.name}%{customdata}: p = %{x:.4f}<extra></extra>",
             )
         )
     any_ignored = ignored is not None and bool(ignored.any())
@@ -94,7 +95,7 @@ def probability_bars(
         bargap=0.25,
         legend=dict(theme.BASE_LAYOUT["legend"], traceorder="normal"),
         xaxis=dict(range=[0, 1.13 if any_ignored else 1], tickformat=".0%"),
-        yaxis=dict(autorange="reversed"),
+        yaxis=dict(autorange="reversed", type="category"),
     )
 
 
@@ -132,7 +133,7 @@ def loss_bars(per_sample: np.ndarray, baseline: float, ignored: np.ndarray | Non
         title="Loss per sample (dashed: the loss of a uniform guess)",
         height=_rows_height(n),
         xaxis=dict(range=[0, top]),
-        yaxis=dict(autorange="reversed"),
+        yaxis=dict(autorange="reversed", type="category"),
         showlegend=True,
     )
 
@@ -187,6 +188,7 @@ def gradient_heatmap(grad: np.ndarray, class_names: Sequence[str], marked: np.nd
         title="Gradient of the loss for each logit (outlined: target class)",
         height=_rows_height(n, minimum=220),
         shapes=outlines,
-        xaxis=dict(side="top"),
-        yaxis=dict(autorange="reversed"),
+        # category axes: class names such as "3" must not turn the axis numeric (outlines use positions)
+        xaxis=dict(side="top", type="category"),
+        yaxis=dict(autorange="reversed", type="category"),
     )

@@ -19,6 +19,7 @@ URL parameters (all optional; absent means the default example):
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -31,8 +32,14 @@ MAX_CLASSES = 20
 MIN_CLASSES = 2
 LOGIT_LIMIT = 1e6  # larger values are refused: they teach nothing and hide typos
 MAX_NAME_LENGTH = 24
-MAX_QUERY_LENGTH = 20_000  # characters per parameter; 64 x 20 logits at full precision fit easily
+MAX_QUERY_LENGTH = 40_000  # characters per parameter: 64 x 20 logits at full float64 precision need at most ~32,000
 DEFAULT_PRESET = "seed42"
+
+
+# Plain ASCII decimal numbers only: Python's float() would also take "1_0", "inf" spelled out,
+# or digits of other scripts, which a hand-edited link should not smuggle in.
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|infinity|nan)", re.ASCII | re.IGNORECASE)
+_INTEGER = re.compile(r"[+-]?\d{1,9}", re.ASCII)
 
 
 class StateError(ValueError):
@@ -67,7 +74,8 @@ class Batch:
         return "index" if self.probs_target is None else "probs"
 
     def loss_target(self, ignore_index: int = -100) -> np.ndarray:
-        """The target array xent_core takes: indices with ignore_index on ignored rows, or probabilities."""
+        """The target array xent_core takes: indices with ignore_index on ignored rows, or probabilities
+        (ignore flags do not apply to probability targets)."""
         if self.probs_target is not None:
             return self.probs_target
         return np.where(self.ignored, ignore_index, self.target)
@@ -100,9 +108,10 @@ class Batch:
         if mode == self.target_mode:
             return self
         if mode == "probs":
+            # torch has no ignore_index for probability targets; the flags are kept for switching back.
             probs = np.zeros_like(self.logits)
             probs[np.arange(self.num_samples), self.target] = 1.0
-            return replace(self, probs_target=probs, ignored=np.zeros(self.num_samples, dtype=bool))
+            return replace(self, probs_target=probs)
         return replace(self, probs_target=None)
 
 
@@ -111,11 +120,19 @@ def default_class_names(num_classes: int) -> list[str]:
 
 
 def _unique_names(names) -> tuple[str, ...]:
+    """Rename repeats to the first free "class k" so that every name stays distinct."""
+    taken = set(names)
     seen: set[str] = set()
     out = []
     for c, name in enumerate(names):
-        out.append(name if name not in seen else f"class {c}")
-        seen.add(out[-1])
+        if name in seen:
+            k = c
+            while f"class {k}" in taken:
+                k += 1
+            name = f"class {k}"
+            taken.add(name)
+        out.append(name)
+        seen.add(name)
     return tuple(out)
 
 
@@ -144,6 +161,8 @@ def parse_cell(value, where: str, *, limit: float = LOGIT_LIMIT, what: str = "a 
         raise StateError(f"{where}: the cell is empty; enter a number")
     if isinstance(value, bool):
         raise StateError(f"{where}: {value!r} is not a number")
+    if isinstance(value, str) and not _NUMBER.fullmatch(value.strip()):
+        raise StateError(f"{where}: {value[:20]!r} is not a number")
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -153,7 +172,10 @@ def parse_cell(value, where: str, *, limit: float = LOGIT_LIMIT, what: str = "a 
     if math.isinf(number):
         raise StateError(f"{where}: {'inf' if number > 0 else '-inf'} is not {what}; enter a finite number")
     if abs(number) > limit:
-        raise StateError(f"{where}: {number:g} is beyond ±{limit:g}, the range this page accepts")
+        shown = f"{number:g}"
+        if abs(float(shown)) <= limit:  # ':g' rounded it onto the limit (1000001 -> 1e+06): show it whole
+            shown = repr(number)
+        raise StateError(f"{where}: {shown} is beyond ±{limit:g}, the range this page accepts")
     return number
 
 
@@ -248,10 +270,11 @@ def _decode_ints(text: str, key: str) -> list[int]:
     out = []
     for part in text.split(","):
         part = part.strip()
-        try:
-            out.append(int(part))
-        except ValueError:
-            raise StateError(f"the link's '{key}' holds {part[:20]!r}, which is not a whole number") from None
+        if not _INTEGER.fullmatch(part):
+            if part.lstrip("+-").isdigit() and part.isascii():
+                raise StateError(f"the link's '{key}' holds {part[:20]!r}, too large for a row or class number")
+            raise StateError(f"the link's '{key}' holds {part[:20]!r}, which is not a whole number")
+        out.append(int(part))
     return out
 
 
@@ -263,9 +286,11 @@ def decode_query(query: Mapping[str, str]) -> Batch:
     z = _param(query, "z")
     if z is None:
         key = _param(query, "preset") or DEFAULT_PRESET
-        if key not in xc.PRESETS or xc.PRESETS[key].logits.ndim != 2:
-            choices = ", ".join(k for k, p in xc.PRESETS.items() if p.logits.ndim == 2)
+        choices = ", ".join(k for k, p in xc.PRESETS.items() if p.logits.ndim == 2)
+        if key not in xc.PRESETS:
             raise StateError(f"the link asks for preset {key[:30]!r}, which does not exist (choices: {choices})")
+        if xc.PRESETS[key].logits.ndim != 2:
+            raise StateError(f"preset {key!r} is image-shaped; this page takes (N, C) batches (choices: {choices})")
         return batch_from_preset(key)
 
     logits = _decode_matrix(z, "z", limit=LOGIT_LIMIT, what="a logit")

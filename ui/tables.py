@@ -25,8 +25,8 @@ def pipeline_frame(trace: xc.CrossEntropyTrace, class_names: Sequence[str]) -> p
         target_names = [
             "(ignored)" if ig else str(class_names[t]) for t, ig in zip(trace.target, trace.ignored, strict=True)
         ]
-        z_t = trace.scaled_logits[rows, safe]
-        exp_t = (trace.exp_shifted if overflow else trace.exp)[rows, safe]
+        z_t = np.where(trace.ignored, np.nan, trace.scaled_logits[rows, safe])
+        exp_t = np.where(trace.ignored, np.nan, (trace.exp_shifted if overflow else trace.exp)[rows, safe])
     else:
         target_names = ["probabilities"] * n
         z_t = np.full(n, np.nan)

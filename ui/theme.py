@@ -48,7 +48,10 @@ def safe_label(text: str) -> str:
 
 def fmt(x: float, digits: int = 4) -> str:
     """A number as the pages print it: fixed decimals, scientific when tiny or huge, words for non-finite."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
+    if x is None:
+        return "—"
+    x = float(x)
+    if math.isnan(x):
         return "—"
     if math.isinf(x):
         return "∞" if x > 0 else "−∞"

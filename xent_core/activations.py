@@ -45,7 +45,7 @@ def logsumexp(x, *, axis: int = -1, keepdims: bool = False) -> np.ndarray:
     >>> float(logsumexp(np.array([0.0, np.log(3.0)])))  # log(1 + 3)
     1.3862943611198906
     """
-    z = as_float_array(x, "x")
+    z = as_float_array(x, "x", promote_integers=True)  # torch.logsumexp promotes integers to float32
     out_dtype = z.dtype
     z = z.astype(_compute_dtype(z), copy=False)
     m = z.max(axis=axis, keepdims=True)
@@ -100,7 +100,7 @@ def sigmoid(x) -> np.ndarray:
     >>> float(sigmoid(np.array(0.0)))
     0.5
     """
-    z = as_float_array(x, "x")
+    z = as_float_array(x, "x", promote_integers=True)  # torch.sigmoid promotes integers to float32
     out_dtype = z.dtype
     z = z.astype(_compute_dtype(z), copy=False)
     e = np.exp(-np.abs(z))  # in (0, 1]: never overflows

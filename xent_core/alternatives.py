@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from xent_core import _shapes
+from xent_core._batch import LogitBatch
 from xent_core._reduction import check_reduction, grad_scale, reduce
 from xent_core.activations import log_softmax, sigmoid
 from xent_core.checks import (
@@ -20,45 +21,24 @@ from xent_core.checks import (
     check_finite,
     check_logits,
     check_same_shape,
-    check_targets,
 )
 
 
-class _Rows:
-    """Validated logits and targets in the rows layout, targets as (M, C) rows of probabilities."""
+class _Rows(LogitBatch):
+    """A LogitBatch with targets as (M, C) probability rows `y` (one-hot for class indices), no ignore_index."""
 
     def __init__(self, logits, target, reduction: str, *, allow_probs: bool = True):
-        check_reduction(reduction)
-        z = check_logits(logits)
-        self.shape = z.shape
-        self.out_dtype = z.dtype
-        self.dtype = _shapes.compute_dtype(z.dtype)
-        self.num_classes = _shapes.num_classes(z)
-        self.reduction = reduction
-        targets = check_targets(z, target, ignore_index=None, allow_probs=allow_probs)
-        self.kind = targets.kind
-        self.rows = _shapes.to_rows(z, self.dtype)  # (M, C)
-        m = self.rows.shape[0]
-        if targets.kind == "index":
-            self.index = _shapes.targets_to_rows(targets.values)  # (M,)
-            self.y = np.zeros_like(self.rows)
-            self.y[np.arange(m), self.index] = 1
-        else:
-            self.index = None
-            self.y = _shapes.to_rows(targets.values, self.dtype)
+        super().__init__(logits, target, reduction, ignore_index=None, allow_probs=allow_probs)
+        self.index = self.target_rows if self.kind == "index" else None
+        self.y = self.one_hot_rows()
 
     def finish(self, per_sample: np.ndarray, grad_rows: np.ndarray | None):
-        per_sample = per_sample.astype(self.out_dtype, copy=False)
+        """Reduce over samples ('mean' divides by M) and scale the row gradient to match."""
         m = per_sample.shape[0]
-        if self.reduction == "none":
-            target_shape = self.shape[:1] + self.shape[2:] if len(self.shape) > 1 else ()
-            loss = per_sample.reshape(target_shape)
-        else:
-            loss = reduce(per_sample, self.reduction, m)
+        loss = self.finish_loss(per_sample, m)
         if grad_rows is None:
             return loss, None
-        grad_rows = grad_rows * self.dtype.type(grad_scale(self.reduction, m))
-        return loss, _shapes.from_rows(grad_rows, self.shape).astype(self.out_dtype, copy=False)
+        return loss, self.finish_grad(grad_rows * self.dtype.type(grad_scale(self.reduction, m)))
 
 
 # ---------------------------------------------------------------------------------------------- MSE
@@ -67,10 +47,10 @@ class _Rows:
 def _mse(x, target, reduction, need_grad):
     check_reduction(reduction)
     arr = as_float_array(x, "input")
-    check_finite(arr, "input")
+    check_finite(arr, "input", elementwise=True)
     tgt = as_float_array(target, "target")
     check_same_shape(arr, tgt, "input", "target")  # torch broadcasts with a warning; mismatched shapes are a bug
-    check_finite(tgt, "target")
+    check_finite(tgt, "target", elementwise=True)
     dtype = _shapes.compute_dtype(arr.dtype)
     diff = arr.astype(dtype, copy=False) - tgt.astype(dtype, copy=False)
     loss = reduce((diff * diff).astype(arr.dtype, copy=False), reduction, diff.size)
@@ -218,7 +198,10 @@ def _multi_margin(logits, target, p, margin, weight, reduction, need_grad):
     if need_grad:
         grad = (w_t[:, None] / c) * (active.astype(r.dtype) if p == 1 else 2 * h)
         grad[rows, r.index] = -grad.sum(axis=1)
-    return r.finish(per_sample, grad)
+    loss, grad = r.finish(per_sample, grad)
+    if reduction == "none" and z0.ndim == 1 and np.shape(target) == (1,):
+        loss = loss.reshape(1)  # torch keeps the one-element target's shape here
+    return loss, grad
 
 
 def multi_margin_loss(logits, target, *, p: int = 1, margin: float = 1.0, weight=None, reduction: str = "mean"):

@@ -26,10 +26,10 @@ _GRAD_EPS = 1e-12  # torch's binary_cross_entropy backward divides by max(p (1 -
 def _prepare(x, target, name: str, reduction: str):
     check_reduction(reduction)
     arr = as_float_array(x, name)
-    check_finite(arr, name)
+    check_finite(arr, name, elementwise=True)
     tgt = as_float_array(target, "target")
     check_same_shape(arr, tgt, name, "target")
-    check_finite(tgt, "target")
+    check_finite(tgt, "target", elementwise=True)
     dtype = _shapes.compute_dtype(arr.dtype)
     return arr, arr.astype(dtype, copy=False), tgt.astype(dtype, copy=False)
 
@@ -38,7 +38,7 @@ def _broadcast_weight(weight, shape: tuple[int, ...], dtype: np.dtype, name: str
     if weight is None:
         return None
     w = as_float_array(weight, name)
-    check_finite(w, name)
+    check_finite(w, name, elementwise=True)
     try:
         np.broadcast_shapes(w.shape, shape)
     except ValueError:

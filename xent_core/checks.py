@@ -30,11 +30,16 @@ class XentInputError(ValueError):
 # ---------------------------------------------------------------------------------------------- locations
 
 
-def describe_position(index: tuple[int, ...], ndim: int, class_names: Sequence[str] | None = None) -> str:
+def describe_position(
+    index: tuple[int, ...], ndim: int, class_names: Sequence[str] | None = None, *, elementwise: bool = False
+) -> str:
     """Name an element of a logits-shaped array the way a learner reads the table.
 
     (C,) -> "class 2"; (N, C) -> "row 3, column 'dog'"; (N, C, d1, ...) -> "sample 0, class 2, position (1, 0)".
+    For elementwise inputs (binary losses, MSE), whose axes are not classes: "entry [3, 1]".
     """
+    if elementwise:
+        return f"entry {list(index)}" if ndim else "the value"
 
     def column(c: int) -> str:
         if class_names is not None and 0 <= c < len(class_names):
@@ -60,27 +65,31 @@ def _describe_value(value: float) -> str:
 # ---------------------------------------------------------------------------------------------- arrays
 
 
-def as_float_array(x, name: str, *, class_names: Sequence[str] | None = None) -> np.ndarray:
+def as_float_array(
+    x, name: str, *, class_names: Sequence[str] | None = None, promote_integers: bool = False
+) -> np.ndarray:
     """`x` as a floating-point numpy array (float16/32/64 kept as they are), or XentInputError.
 
-    Integer and boolean arrays are refused as torch refuses them ("log_softmax not implemented for
-    'Long'"): a float dtype decides the precision of every result, so the caller chooses it.
+    Integer and boolean arrays are refused where torch refuses them (softmax, the losses:
+    "not implemented for 'Long'"), and promoted to float32, torch's default dtype, where torch
+    promotes them (`promote_integers`: logsumexp, sigmoid, entropy).
     """
     arr = np.asarray(x)
     if arr.dtype.type in FLOAT_DTYPES:
         return arr
     if arr.dtype.kind in "iub":
-        raise XentInputError(
-            f"{name} must be floating point, got {arr.dtype} (torch refuses integer {name} too); "
-            f"convert with .astype(float)"
-        )
+        if promote_integers:
+            return arr.astype(np.float32)
+        raise XentInputError(f"{name} must be floating point, got {arr.dtype}; convert with .astype(float)")
     if arr.dtype.kind in "OUS":
         for index in np.ndindex(arr.shape):
             try:
                 float(arr[index])
             except (TypeError, ValueError):
                 where = describe_position(index, arr.ndim, class_names)
-                raise XentInputError(f"{where}: {arr[index]!r} is not a number ({name} must be numbers)") from None
+                raise XentInputError(
+                    f"{where}: {str(arr[index])[:20]!r} is not a number ({name} must be numbers)"
+                ) from None
         return arr.astype(np.float64)
     raise XentInputError(f"{name} must be real floating-point numbers, got dtype {arr.dtype}")
 
@@ -91,18 +100,40 @@ def check_finite(
     *,
     allow_neg_inf: bool = False,
     class_names: Sequence[str] | None = None,
+    elementwise: bool = False,
 ) -> None:
-    """Raise XentInputError at the first NaN or infinite entry (optionally allowing -inf, i.e. log 0)."""
+    """Raise XentInputError at the first NaN or infinite entry (optionally allowing -inf, i.e. log 0).
+
+    Messages read "row 3, column 'dog': NaN is not a logit" for logits, log-probabilities and
+    targets, and "entry [0, 1] of weight: inf is not a finite number" for everything else.
+    """
     bad = ~np.isfinite(arr)
     if allow_neg_inf:
         bad &= ~np.isneginf(arr)
     if bad.any():
-        index = tuple(int(i) for i in np.unravel_index(int(np.flatnonzero(bad)[0]), arr.shape))
-        where = describe_position(index, arr.ndim, class_names)
-        noun = {"logits": "a logit", "log_probs": "a log-probability", "target": "a target"}.get(
-            name, f"valid in {name}"
+        index = _first(bad)
+        where = describe_position(index, arr.ndim, class_names, elementwise=elementwise)
+        value = _describe_value(arr[index])
+        noun = {"logits": "a logit", "log_probs": "a log-probability", "target": "a target"}.get(name)
+        if noun is None:
+            raise XentInputError(f"{where} of {name}: {value} is not a finite number")
+        raise XentInputError(f"{where}: {value} is not {noun}")
+
+
+def _first(mask: np.ndarray) -> tuple[int, ...]:
+    """Index of the first True entry of a mask that has one."""
+    return tuple(int(i) for i in np.unravel_index(int(np.flatnonzero(mask)[0]), mask.shape))
+
+
+def check_non_negative(arr: np.ndarray, name: str, why: str) -> None:
+    """Refuse negative entries, naming the first one."""
+    bad = arr < 0
+    if bad.any():
+        index = _first(bad)
+        where = describe_position(index, arr.ndim)
+        raise XentInputError(
+            f"{where}: {float(arr[index])!r} in {name} is negative; {name} must not be negative ({why})"
         )
-        raise XentInputError(f"{where}: {_describe_value(arr[index])} is not {noun}")
 
 
 def check_logits(x, name: str = "logits", *, class_names: Sequence[str] | None = None) -> np.ndarray:
@@ -127,8 +158,10 @@ def check_unit_interval(arr: np.ndarray, name: str) -> None:
     """Every entry in [0, 1] (NaN included in the refusal), as torch's binary_cross_entropy demands."""
     bad = ~((arr >= 0) & (arr <= 1))
     if bad.any():
-        index = tuple(int(i) for i in np.unravel_index(int(np.flatnonzero(bad)[0]), arr.shape))
-        raise XentInputError(f"{name}{list(index)} = {arr[index]!r}: every entry of {name} must be between 0 and 1")
+        index = _first(bad)
+        raise XentInputError(
+            f"{name}{list(index)} = {float(arr[index])!r}: every entry of {name} must be between 0 and 1"
+        )
 
 
 def check_class_weight(weight, num_classes: int, dtype: np.dtype, name: str = "weight") -> np.ndarray | None:
@@ -198,6 +231,8 @@ def check_targets(
         return Targets("probs", probs.astype(logits.dtype, copy=False))
 
     expected_shape = logits.shape[:1] + logits.shape[2:] if logits.ndim > 1 else ()
+    if logits.ndim == 1 and tgt.shape == (1,):
+        tgt = tgt.reshape(())  # torch accepts a one-element target for unbatched logits
     if tgt.shape != expected_shape:
         if logits.ndim >= 2 and tgt.ndim >= 1 and tgt.shape[0] != logits.shape[0]:
             raise XentInputError(
@@ -278,10 +313,25 @@ def advise(logits, target=None, *, sum_tolerance: float = 1e-3) -> list[Advisory
 
     Rows are numbered as the (N, C) table shows them; K-dimensional input counts every position as a row.
     """
-    notes: list[Advisory] = []
+    with np.errstate(all="ignore"):
+        return _advise(logits, target, sum_tolerance)
+
+
+def _as_real(x) -> np.ndarray | None:
+    """float64 array of `x`, or None for anything that is not a real numeric array."""
     try:
-        z = np.asarray(logits, dtype=np.float64)
+        arr = np.asarray(x)
     except (TypeError, ValueError):
+        return None
+    if arr.dtype.kind not in "iubf":
+        return None
+    return arr.astype(np.float64)
+
+
+def _advise(logits, target, sum_tolerance: float) -> list[Advisory]:
+    notes: list[Advisory] = []
+    z = _as_real(logits)
+    if z is None:
         return notes
     if z.ndim == 0 or z.size == 0 or z.shape[-1 if z.ndim == 1 else 1] < 2:
         return notes
@@ -318,13 +368,13 @@ def advise(logits, target=None, *, sum_tolerance: float = 1e-3) -> list[Advisory
 
     if target is None:
         return notes
-    try:
-        t = np.asarray(target)
-    except (TypeError, ValueError):
+    t_raw = np.asarray(target) if not isinstance(target, list | tuple) else None
+    if t_raw is not None and t_raw.dtype.kind != "f":
         return notes
-    if t.shape != z.shape or t.dtype.kind != "f":
+    t = _as_real(target)
+    if t is None or t.shape != z.shape:
         return notes
-    t_rows = _as_rows(t.astype(np.float64))
+    t_rows = _as_rows(t)
     t_finite = np.isfinite(t_rows).all(axis=1)
     one_hot = t_finite & ((t_rows == 0) | (t_rows == 1)).all(axis=1) & (t_rows.sum(axis=1) == 1)
     if one_hot.all():

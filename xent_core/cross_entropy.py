@@ -12,16 +12,15 @@ from __future__ import annotations
 import numpy as np
 
 from xent_core import _shapes
+from xent_core._batch import LogitBatch, index_target_weights
 from xent_core._parallel import run_blocks
 from xent_core._reduction import check_reduction, grad_scale, reduce
 from xent_core.checks import (
-    Targets,
     XentInputError,
     as_float_array,
     check_class_weight,
     check_finite,
     check_label_smoothing,
-    check_logits,
     check_targets,
 )
 
@@ -32,48 +31,13 @@ def _block_rows(num_classes: int, itemsize: int) -> int:
     return max(1, _BLOCK_BYTES // max(1, num_classes * itemsize))
 
 
-class _Problem:
-    """Validated cross-entropy input in the rows layout."""
+class _Problem(LogitBatch):
+    """Validated cross-entropy input: a LogitBatch plus the class weight and label smoothing."""
 
     def __init__(self, logits, target, weight, ignore_index, reduction, label_smoothing):
-        check_reduction(reduction)
-        z = check_logits(logits)
-        self.shape = z.shape
-        self.out_dtype = z.dtype
-        self.dtype = _shapes.compute_dtype(z.dtype)
-        self.num_classes = _shapes.num_classes(z)
-        self.targets: Targets = check_targets(z, target, ignore_index=ignore_index)
+        super().__init__(logits, target, reduction, ignore_index=int(ignore_index))
         self.weight = check_class_weight(weight, self.num_classes, self.dtype)
-        self.ignore_index = int(ignore_index)
-        self.reduction = reduction
         self.label_smoothing = check_label_smoothing(label_smoothing)
-        self.rows = _shapes.to_rows(z, self.dtype)  # (M, C)
-        if self.targets.kind == "index":
-            self.target_rows = _shapes.targets_to_rows(self.targets.values)  # (M,)
-        else:
-            self.target_rows = _shapes.to_rows(self.targets.values, self.dtype)  # (M, C)
-
-    def finish_loss(self, per_sample: np.ndarray, denominator: float):
-        per_sample = per_sample.astype(self.out_dtype, copy=False)
-        if self.reduction == "none":
-            target_shape = self.shape[:1] + self.shape[2:] if len(self.shape) > 1 else ()
-            return per_sample.reshape(target_shape)
-        return reduce(per_sample, self.reduction, denominator)
-
-    def finish_grad(self, grad_rows: np.ndarray) -> np.ndarray:
-        return _shapes.from_rows(grad_rows, self.shape).astype(self.out_dtype, copy=False)
-
-
-def _index_target_weights(prob: _Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(valid, safe target, weight of each row's target with 0 where ignored), all (M,)."""
-    t = prob.target_rows
-    valid = t != prob.ignore_index
-    safe = np.where(valid, t, 0)
-    if prob.weight is None:
-        w_t = valid.astype(prob.dtype)
-    else:
-        w_t = np.where(valid, prob.weight[safe], 0).astype(prob.dtype, copy=False)
-    return valid, safe, w_t
 
 
 def _ce_index(prob: _Problem, need_grad: bool):
@@ -82,7 +46,7 @@ def _ce_index(prob: _Problem, need_grad: bool):
     dt = prob.dtype.type
     eps = prob.label_smoothing
     w = prob.weight
-    valid, safe, w_t = _index_target_weights(prob)
+    valid, safe, w_t = index_target_weights(prob.target_rows, w, prob.ignore_index, prob.dtype)
     denominator = float(w_t.sum(dtype=np.float64)) if prob.reduction == "mean" else 1.0
     coef = grad_scale(prob.reduction, denominator)
     w_total = dt(c) if w is None else w.sum()
@@ -151,7 +115,7 @@ def _ce_probs(prob: _Problem, need_grad: bool):
 
 def _cross_entropy(logits, target, weight, ignore_index, reduction, label_smoothing, need_grad):
     prob = _Problem(logits, target, weight, ignore_index, reduction, label_smoothing)
-    kernel = _ce_index if prob.targets.kind == "index" else _ce_probs
+    kernel = _ce_index if prob.kind == "index" else _ce_probs
     per_sample, denominator, grad = kernel(prob, need_grad)
     loss = prob.finish_loss(per_sample, denominator)
     return loss, (prob.finish_grad(grad) if need_grad else None)
@@ -228,9 +192,7 @@ def _nll(log_probs, target, weight, ignore_index, reduction, need_grad):
     w = check_class_weight(weight, c, dtype)
     t = _shapes.targets_to_rows(targets.values)
     rows = _shapes.to_rows(x, dtype)
-    valid = t != ignore_index
-    safe = np.where(valid, t, 0)
-    w_t = valid.astype(dtype) if w is None else np.where(valid, w[safe], 0).astype(dtype)
+    valid, safe, w_t = index_target_weights(t, w, ignore_index, dtype)
     picked = rows[np.arange(len(t)), safe]
     with np.errstate(invalid="ignore"):
         per_sample = np.where(valid, -w_t * picked, 0).astype(dtype)
