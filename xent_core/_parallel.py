@@ -11,6 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 _MIN_PARALLEL_WORK = 1 << 20  # elements; below this, threads cost more than they save
+_SHARES_PER_WORKER = 4
 _executor: ThreadPoolExecutor | None = None
 
 
@@ -32,7 +33,8 @@ def run_blocks(block: Callable[[int, int], None], total: int, step: int, *, work
     """Call block(lo, hi) for consecutive row ranges covering [0, total); ranges are disjoint.
 
     With `work` (elements touched) above a threshold and more than one core, the ranges are split
-    into one contiguous share per core and run on a thread pool.
+    into a few contiguous shares per core and run on a thread pool; more shares than cores let a
+    thread that finishes early take over work, so one busy core does not hold up the call.
     """
     workers = _workers()
     if work < _MIN_PARALLEL_WORK or workers == 1 or total <= step:
@@ -44,7 +46,8 @@ def run_blocks(block: Callable[[int, int], None], total: int, step: int, *, work
         for lo in range(start, stop, step):
             block(lo, min(lo + step, stop))
 
-    bounds = [total * k // workers for k in range(workers + 1)]
-    futures = [_pool().submit(share, bounds[k], bounds[k + 1]) for k in range(workers)]
+    shares = min(workers * _SHARES_PER_WORKER, -(-total // step))
+    bounds = [total * k // shares for k in range(shares + 1)]
+    futures = [_pool().submit(share, bounds[k], bounds[k + 1]) for k in range(shares)]
     for future in futures:
         future.result()

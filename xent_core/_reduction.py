@@ -30,16 +30,22 @@ def reduce(per_sample: np.ndarray, reduction: str, denominator: float) -> np.nda
     total = per_sample.sum(dtype=per_sample.dtype)
     if reduction == "sum":
         return total
+    if denominator == 0:  # torch: 0 / 0, or a smoothing term over a zero total weight; nan either way
+        return per_sample.dtype.type(np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         return per_sample.dtype.type(total / per_sample.dtype.type(denominator))
 
 
-def grad_scale(reduction: str, denominator: float) -> float:
+def grad_scale(reduction: str, denominator: float, *, any_valid: bool = False) -> float:
     """The factor d(reduced)/d(per_sample[n]) for an unweighted sample.
 
     'none' is treated as the gradient of the sum (as `loss.sum().backward()` would give).
-    A zero denominator contributes nothing, as in torch, whose backward skips ignored targets.
+    A zero denominator under 'mean' gives 0 when nothing counts (every target ignored: torch's
+    backward skips ignored targets) and nan when some targets count but their weights sum to 0
+    (torch computes weight / total_weight = 0 / 0 for them). Callers keep ignored samples at 0.
     """
     if reduction == "mean":
-        return 0.0 if denominator == 0 else 1.0 / denominator
+        if denominator == 0:
+            return float("nan") if any_valid else 0.0
+        return 1.0 / denominator
     return 1.0

@@ -304,6 +304,8 @@ def softmax_focal_loss_and_grad(logits, target, *, gamma: float = 2.0, alpha=Non
 
     Gradient: d l_n / d z_j = alpha_t * [gamma (1 - p_t)^(gamma - 1) p_t log p_t - (1 - p_t)^gamma] * (onehot_j - p_j);
     with gamma = 0 it is alpha_t * (p - onehot), cross-entropy's. Times 1 / N for 'mean'.
+    Where 1 - p_t rounds to 0 (a saturated, correct sample) the first term is taken at its limit, 0;
+    torch's autograd of the expression above gives nan there for 0 < gamma < 1 (inf * 0).
     """
     return _softmax_focal(logits, target, gamma, alpha, reduction, True)
 

@@ -20,7 +20,9 @@ from xent_core.checks import (
 )
 
 _LOG_CLAMP = -100.0  # torch clamps log(p) and log(1 - p) at -100 so that p = 0 or 1 gives a finite loss
-_GRAD_EPS = 1e-12  # torch's binary_cross_entropy backward divides by max(p (1 - p), 1e-12)
+# torch's binary_cross_entropy backward divides by max(p (1 - p), EPSILON) with EPSILON = 1e-12 stored as a
+# float32 (9.99999996e-13) whatever the input's dtype; using the same number keeps float64 gradients equal.
+_GRAD_EPS = float(np.float32(1e-12))
 
 
 def _prepare(x, target, name: str, reduction: str):
@@ -162,9 +164,11 @@ def _sigmoid_focal(logits, target, alpha, gamma, reduction, need_grad):
     if not (np.isfinite(gamma) and gamma >= 0):
         raise XentInputError(f"gamma must be a number >= 0; got {gamma}")
     alpha = float(alpha)
-    p = sigmoid(z)
+    p, q = sigmoid(z), sigmoid(-z)  # q = 1 - p without cancellation
     ce = -(y * log_sigmoid(z) + (1 - y) * log_sigmoid(-z))
-    one_minus_pt = 1 - (p * y + (1 - p) * (1 - y))  # 1 - p_t, computed as torchvision does
+    # 1 - p_t = 1 - (p y + (1 - p)(1 - y)) = p (1 - y) + (1 - p) y: a sum of non-negative terms, so it
+    # keeps its precision where torchvision's 1 - p_t cancels to 0 (z = -40, y = 0 gives 4e-18, not 0).
+    one_minus_pt = p * (1 - y) + q * y
     modulator = one_minus_pt**gamma
     per = ce * modulator
     alpha_t = alpha * y + (1 - alpha) * (1 - y) if alpha >= 0 else None
@@ -172,11 +176,15 @@ def _sigmoid_focal(logits, target, alpha, gamma, reduction, need_grad):
         per = alpha_t * per
     grad = None
     if need_grad:
-        grad = (p - y) * modulator
+        grad = (p * (1 - y) - q * y) * modulator  # p - y, without cancelling to 0 when p rounds to y
         if gamma != 0:
-            d_one_minus_pt = -(2 * y - 1) * p * (1 - p)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                grad = grad + ce * gamma * one_minus_pt ** (gamma - 1) * d_one_minus_pt
+            # gamma (1 - p_t)^(gamma - 1) d(1 - p_t)/dz, with d(1 - p_t)/dz = (1 - 2y) p q. Where 1 - p_t
+            # underflows to 0 (|z| > 745 in float64) the power is inf and the product is taken at its
+            # limit, 0 (the factor p q vanishes faster), where torch's autograd gives nan.
+            positive = one_minus_pt > 0
+            safe = np.where(positive, one_minus_pt, 1)
+            slope = np.where(positive, gamma * safe ** (gamma - 1) * ((1 - 2 * y) * p * q), 0)
+            grad = grad + ce * slope
         if alpha_t is not None:
             grad = alpha_t * grad
     return _finish(per, grad, reduction, orig.dtype)
@@ -188,7 +196,9 @@ def sigmoid_focal_loss(logits, target, *, alpha: float = 0.25, gamma: float = 2.
     Math:   p = sigmoid(z);  p_t = p * y + (1 - p) * (1 - y);  ce = BCE-with-logits(z, y)
             l = alpha_t * (1 - p_t)^gamma * ce,  alpha_t = alpha * y + (1 - alpha) * (1 - y)
             (alpha < 0 turns the alpha factor off). gamma = 0 and alpha < 0 give plain BCE.
-            The defaults, including reduction='none', are torchvision's.
+            The defaults, including reduction='none', are torchvision's. 1 - p_t is computed as
+            p (1 - y) + (1 - p) y, which equals torchvision's 1 - p_t to round-off but does not cancel
+            to 0 on confident entries, so the gradient there is its (tiny) true value, not torch's nan.
     Shapes: logits any shape; target the same shape, in [0, 1].
     Torch:  torchvision.ops.sigmoid_focal_loss(logits, target, alpha=alpha, gamma=gamma, reduction=reduction)
 
@@ -202,7 +212,8 @@ def sigmoid_focal_loss_and_grad(logits, target, *, alpha: float = 0.25, gamma: f
     """`sigmoid_focal_loss` and its gradient with respect to the logits.
 
     Gradient: alpha_t * [(p - y) * (1 - p_t)^gamma + ce * gamma * (1 - p_t)^(gamma - 1) * d(1 - p_t)/dz],
-    with d(1 - p_t)/dz = -(2y - 1) * p * (1 - p); times 1 / numel for 'mean'.
+    with d(1 - p_t)/dz = (1 - 2y) * p * (1 - p); times 1 / numel for 'mean'. Where 1 - p_t is exactly 0
+    (only if p itself underflows) the second term is taken at its limit, 0; torch's autograd gives nan.
     Torch:  autograd of torchvision.ops.sigmoid_focal_loss.
     """
     return _sigmoid_focal(logits, target, alpha, gamma, reduction, True)

@@ -107,6 +107,12 @@ def check_finite(
     Messages read "row 3, column 'dog': NaN is not a logit" for logits, log-probabilities and
     targets, and "entry [0, 1] of weight: inf is not a finite number" for everything else.
     """
+    if arr.size == 0:
+        return
+    # Fast path without temporaries: min and max are NaN if any entry is, and infinite if any entry is.
+    low, high = arr.min(), arr.max()
+    if np.isfinite(high) and (np.isfinite(low) or (allow_neg_inf and np.isneginf(low))):
+        return
     bad = ~np.isfinite(arr)
     if allow_neg_inf:
         bad &= ~np.isneginf(arr)

@@ -48,7 +48,7 @@ def _ce_index(prob: _Problem, need_grad: bool):
     w = prob.weight
     valid, safe, w_t = index_target_weights(prob.target_rows, w, prob.ignore_index, prob.dtype)
     denominator = float(w_t.sum(dtype=np.float64)) if prob.reduction == "mean" else 1.0
-    coef = grad_scale(prob.reduction, denominator)
+    coef = grad_scale(prob.reduction, denominator, any_valid=bool(valid.any()))
     w_total = dt(c) if w is None else w.sum()
 
     per_sample = np.empty(m, dtype=prob.dtype)
@@ -57,6 +57,10 @@ def _ce_index(prob: _Problem, need_grad: bool):
     row_scale = dt(coef) * ((dt(1 - eps)) * w_t + dt(eps / c) * w_total * valid)
     target_sub = dt(coef * (1 - eps)) * w_t
     smooth_sub = dt(coef * eps / c) * valid
+    if np.isnan(coef):  # weights of the counted targets sum to 0: nan rows, ignored rows stay 0 (as torch)
+        row_scale, target_sub, smooth_sub = (
+            np.where(valid, a, 0).astype(prob.dtype) for a in (row_scale, target_sub, smooth_sub)
+        )
 
     def block(lo: int, hi: int) -> None:
         zb = z[lo:hi]
@@ -203,7 +207,8 @@ def _nll(log_probs, target, weight, ignore_index, reduction, need_grad):
     if not need_grad:
         return loss, None
     grad_rows = np.zeros_like(rows)
-    grad_rows[np.arange(len(t)), safe] = -dtype.type(grad_scale(reduction, denominator)) * w_t
+    scale = grad_scale(reduction, denominator, any_valid=bool(valid.any()))
+    grad_rows[np.arange(len(t)), safe] = np.where(valid, -dtype.type(scale) * w_t, 0)
     return loss, _shapes.from_rows(grad_rows, x.shape).astype(x.dtype, copy=False)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from xent_core import _shapes
-from xent_core._reduction import check_reduction, reduce
+from xent_core._reduction import check_reduction, grad_scale, reduce
 from xent_core.checks import as_float_array, check_finite, check_non_negative, check_same_shape
 
 
@@ -60,13 +60,13 @@ def _kl(log_probs, target, reduction, log_target, need_grad):
         with np.errstate(invalid="ignore"):
             per = _xlogy(ts, ts) - np.where(ts == 0, 0, ts * xs)
         weight = ts
-    if reduction == "batchmean":
+    if reduction == "batchmean":  # sum / N; an empty batch gives 0 / 0 = nan, as in torch
         batch = x.shape[0] if x.ndim else 1
-        loss = reduce(per.astype(x.dtype), "sum", 1) / x.dtype.type(batch)
-        scale = 1.0 / batch
+        loss = reduce(per.astype(x.dtype), "mean", batch)
+        scale = grad_scale("mean", batch)
     else:
         loss = reduce(per.astype(x.dtype), reduction, per.size)
-        scale = 1.0 / per.size if reduction == "mean" else 1.0
+        scale = grad_scale(reduction, per.size)
     grad = (-weight * scale).astype(x.dtype) if need_grad else None
     return loss, grad
 
@@ -79,6 +79,9 @@ def kl_div(log_probs, target, *, reduction: str = "mean", log_target: bool = Fal
             Careful, as in torch: the first argument is the log of the *prediction* and the second
             the *target*, and 'mean' divides by the number of entries, not of distributions;
             'batchmean' (sum / N) is the KL divergence per sample.
+            Where y = 0 the term is 0 whatever x is (0 log 0 = 0, the definition's convention), also
+            against x = -inf and, with log_target, for log y = -inf; torch's formula multiplies 0 by
+            -inf there and returns nan.
     Shapes: log_probs any shape; target the same shape.
     Torch:  torch.nn.functional.kl_div(log_probs, target, reduction=reduction, log_target=log_target)
 
