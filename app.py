@@ -24,6 +24,12 @@ st.page_link(
     label="**Playground**: edit logits and targets, see softmax, the loss and its gradient, step by step",
     icon=":material/tune:",
 )
+st.page_link(
+    "pages/2_Compare.py",
+    label="**Compare losses**: cross-entropy vs MSE, hinge, label smoothing, focal and the sigmoid loss, "
+    "on the same inputs, with sweeps, loss landscapes and a multi-label tab",
+    icon=":material/compare_arrows:",
+)
 
 st.divider()
 st.caption(

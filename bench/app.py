@@ -1,4 +1,4 @@
-"""Server-side rerun time of each page, measured with Streamlit's AppTest.
+"""Server-side rerun time of each page after an edit, measured with Streamlit's AppTest.
 
     python -m bench.app [--runs 30]
 
@@ -65,24 +65,35 @@ def share_bytecode_cache() -> None:
     script_cache.ScriptCache.get_bytecode = get_bytecode
 
 
-def playground_case(num_samples: int, num_classes: int):
-    """An AppTest on the playground with an (N, C) batch, and an edit function for sample i."""
+PAGES = {"playground": ("pages/1_Playground.py", "pg"), "compare": ("pages/2_Compare.py", "cmp")}
+ALL_LOSSES = ["ce", "smoothed_ce", "mse", "hinge", "focal", "sigmoid"]
+
+
+def page_case(page: str, num_samples: int, num_classes: int, session: dict | None = None):
+    """An AppTest on `page` with an (N, C) batch (and `session` state set first), and an edit function.
+
+    edit(i) changes one logit of sample i; for the comparison page that sample is also the one the
+    sweep and the landscape show, so their caches do not help.
+    """
     from streamlit.testing.v1 import AppTest
 
     from ui import state
 
+    path, prefix = PAGES[page]
     batch = state.random_batch(num_samples, num_classes, seed=7)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     for key, value in state.encode_query(batch).items():
         at.query_params[key] = value
-    at.switch_page("pages/1_Playground.py")
+    at.switch_page(path)
+    for key, value in (session or {}).items():
+        at.session_state[key] = value
     at.run()
     assert not at.exception, at.exception
 
     def edit(i: int) -> None:
-        key = f"pg.logits.{at.session_state['pg.editor'].version}"
+        key = f"{prefix}.logits.{at.session_state[f'{prefix}.editor'].version}"
         at.session_state[key] = {
-            "edited_rows": {i % num_samples: {"c0": 0.5 + i}},
+            "edited_rows": {0: {"c0": 0.5 + i}},
             "added_rows": [],
             "deleted_rows": [],
         }
@@ -117,11 +128,18 @@ def main(argv=None) -> int:
     if not args.recompile:
         share_bytecode_cache()
     timer = ScriptTimer()
-    targets = {"playground 6x3": 20.0, "playground 64x20": 60.0}
+    compare_all = {"losses": ALL_LOSSES}
+    cases = {  # name: (page, N, C, session state, target median in ms)
+        "playground 6x3": ("playground", 6, 3, None, 20.0),
+        "playground 64x20": ("playground", 64, 20, None, 60.0),
+        "compare 6x3, all losses, sweep tab": ("compare", 6, 3, compare_all, 30.0),
+        "compare 6x3, all losses, landscape tab": ("compare", 6, 3, dict(compare_all, tab="Loss landscape"), 30.0),
+    }
+    targets = {name: case[-1] for name, case in cases.items()}
     try:
         rows = [
-            measure("playground 6x3", playground_case(6, 3), args.runs, timer),
-            measure("playground 64x20", playground_case(64, 20), args.runs, timer),
+            measure(name, page_case(page, n, c, session), args.runs, timer)
+            for name, (page, n, c, session, _) in cases.items()
         ]
     finally:
         timer.close()

@@ -50,6 +50,8 @@ def options() -> tuple[str, float, float, bool]:
     temperature = col_temp.slider(
         "Softmax temperature T", 0.1, 5.0, 1.0, 0.05, key="temperature", bind="query-params", help=TEMPERATURE_HELP
     )
+    if "weights" not in st.session_state:  # a link with class weights (w=...) opens with them on
+        st.session_state["weights"] = editors.current_batch(P).weight is not None
     use_weights = col_w.toggle("Class weights", key="weights", help="torch's `weight`: one factor per class.")
     return reduction, smoothing, temperature, use_weights
 

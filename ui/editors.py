@@ -32,8 +32,9 @@ def _col(c: int) -> str:
 # ---------------------------------------------------------------------------------------------- pure part
 
 
-def apply_logit_edits(batch: Batch, edited_rows: Mapping) -> tuple[Batch, list[str]]:
-    """Replay the logits editor's edit log onto `batch`; invalid cells keep their value and give a message."""
+def apply_logit_edits(batch: Batch, edited_rows: Mapping, *, fallback: Batch | None = None) -> tuple[Batch, list[str]]:
+    """Replay the logits editor's edit log onto `batch`; an invalid cell gives a message and keeps its
+    last valid value: the one in `fallback` (the previous run's result), else the one in `batch`."""
     logits = batch.logits.copy()
     target = batch.target.copy()
     ignored = batch.ignored.copy()
@@ -57,13 +58,16 @@ def apply_logit_edits(batch: Batch, edited_rows: Mapping) -> tuple[Batch, list[s
                     logits[r, c] = S.parse_cell(value, f"row {r}, column {names[c]!r}")
                 except StateError as err:
                     errors.append(str(err))
+                    if fallback is not None:
+                        logits[r, c] = fallback.logits[r, c]
     return replace(batch, logits=logits, target=target, ignored=ignored), errors
 
 
 def apply_matrix_edits(
-    matrix: np.ndarray, edited_rows: Mapping, class_names, *, what: str, label: str
+    matrix: np.ndarray, edited_rows: Mapping, class_names, *, what: str, label: str, fallback: np.ndarray | None = None
 ) -> tuple[np.ndarray, list[str]]:
-    """Replay edits of a numeric (rows x classes) table such as probability targets or weights."""
+    """Replay edits of a numeric (rows x classes) table such as probability targets or weights; an invalid
+    cell keeps its last valid value (from `fallback`, the previous run's result, when given)."""
     out = matrix.copy()
     errors: list[str] = []
     for row_key, changes in sorted(edited_rows.items(), key=lambda kv: int(kv[0])):
@@ -80,6 +84,8 @@ def apply_matrix_edits(
                     out[r, c] = S.parse_cell(value, where, what=what)
                 except StateError as err:
                     errors.append(str(err))
+                    if fallback is not None:
+                        out[r, c] = fallback[r, c]
     return out, errors
 
 
@@ -106,6 +112,7 @@ class EditorState:
     batch: Batch  # the last valid batch
     version: int = 0
     tables: dict | None = None  # version's source tables, passed unchanged to the editors
+    effective: Batch | None = None  # the previous run's result for this version: each cell's last valid value
     url_error: str | None = None
 
 
@@ -128,6 +135,7 @@ def set_batch(prefix: str, batch: Batch) -> None:
     es.batch = batch
     es.version += 1
     es.tables = None
+    es.effective = None
 
 
 def _tables(es: EditorState) -> dict:
@@ -148,7 +156,9 @@ def _edits(key: str) -> Mapping:
 
 def _number_columns(names, *, label_help: str, fmt: str = "%.4f") -> dict:
     return {
-        _col(c): st.column_config.NumberColumn(str(name), help=label_help, format=fmt, step=0.0001)
+        # No `step`: Streamlit truncates a NumberColumn's values to the step's decimals (2.66948 would
+        # show as 2.6694 while the tables round to 2.6695) and caps what can be typed.
+        _col(c): st.column_config.NumberColumn(str(name), help=label_help, format=fmt)
         for c, name in enumerate(names)
     }
 
@@ -159,8 +169,11 @@ class EditorResult:
     errors: tuple[str, ...]  # messages for invalid edits, shown next to the editor
 
 
-def controls(prefix: str) -> None:
-    """Preset picker, random batch, shape and target mode: everything that replaces the table."""
+def controls(prefix: str, *, index_only: bool = False) -> None:
+    """Preset picker, random batch, shape and target mode: everything that replaces the table.
+
+    index_only: one class index per row, no target-type choice (the loss comparison).
+    """
     es = _session(prefix)
     b = es.batch
     presets = {k: p for k, p in xc.PRESETS.items() if p.logits.ndim == 2}
@@ -211,7 +224,8 @@ def controls(prefix: str) -> None:
 
     # Built only while open: these widgets change rarely, and each costs ~0.4 ms on every rerun.
     # The label is fixed: a label that changed with the batch would give the expander a new identity.
-    setup = right.expander("Batch setup: size, class names, target type", key=f"{prefix}.setup", on_change="rerun")
+    label = "Batch setup: size and class names" if index_only else "Batch setup: size, class names, target type"
+    setup = right.expander(label, key=f"{prefix}.setup", on_change="rerun")
     if not setup.open:
         return
     a, c_ = setup.columns(2)
@@ -224,6 +238,8 @@ def controls(prefix: str) -> None:
     setup.text_input("Class names (comma-separated)", key=f"{prefix}.names", on_change=rename)
     if st.session_state.get(f"{prefix}.names_error"):
         setup.error(st.session_state[f"{prefix}.names_error"], icon=":material/error:")
+    if index_only:
+        return
     setup.radio(
         "Targets",
         [INDEX_MODE, PROBS_MODE],
@@ -235,9 +251,14 @@ def controls(prefix: str) -> None:
     )
 
 
-def batch_editor(prefix: str, *, use_weights: bool) -> EditorResult:
-    """The logits (and target) tables; returns the effective batch and the messages for bad cells."""
+def batch_editor(prefix: str, *, use_weights: bool, index_only: bool = False) -> EditorResult:
+    """The logits (and target) tables; returns the effective batch and the messages for bad cells.
+
+    index_only: class-index targets without "ignore" (a link or preset with more is reduced to that).
+    """
     es = _session(prefix)
+    if index_only and es.batch.hard_targets() is not es.batch:
+        set_batch(prefix, es.batch.hard_targets())
     if use_weights and es.batch.weight is None:
         set_batch(prefix, replace(es.batch, weight=np.ones(es.batch.num_classes)))
     elif not use_weights and es.batch.weight is not None:
@@ -248,7 +269,8 @@ def batch_editor(prefix: str, *, use_weights: bool) -> EditorResult:
     errors: list[str] = []
 
     logits_key = f"{prefix}.logits.{v}"
-    batch, errs = apply_logit_edits(b, _edits(logits_key))
+    last = es.effective
+    batch, errs = apply_logit_edits(b, _edits(logits_key), fallback=last)
     errors += errs
     config = _number_columns(
         b.class_names, label_help="A logit: any real number; softmax turns the row into probabilities."
@@ -257,16 +279,25 @@ def batch_editor(prefix: str, *, use_weights: bool) -> EditorResult:
         config["target"] = st.column_config.SelectboxColumn(
             "target", options=list(b.class_names), required=True, help="The true class of this sample."
         )
-        config["ignore"] = st.column_config.CheckboxColumn(
-            "ignore",
-            help="Ignore this row (its target becomes ignore_index = -100): no loss, no gradient, not counted.",
+        config["ignore"] = (
+            None  # hidden
+            if index_only
+            else st.column_config.CheckboxColumn(
+                "ignore",
+                help="Ignore this row (its target becomes ignore_index = -100): no loss, no gradient, not counted.",
+            )
         )
     st.data_editor(tables["logits"], key=logits_key, column_config=config, width="stretch", num_rows="fixed")
 
     if b.probs_target is not None:
         probs_key = f"{prefix}.probs.{v}"
         probs, errs = apply_matrix_edits(
-            b.probs_target, _edits(probs_key), b.class_names, what="a target probability", label="targets: "
+            b.probs_target,
+            _edits(probs_key),
+            b.class_names,
+            what="a target probability",
+            label="targets: ",
+            fallback=None if last is None else last.probs_target,
         )
         errors += errs
         batch = replace(batch, probs_target=probs)
@@ -282,7 +313,12 @@ def batch_editor(prefix: str, *, use_weights: bool) -> EditorResult:
     if b.weight is not None:
         weight_key = f"{prefix}.weight.{v}"
         w, errs = apply_matrix_edits(
-            b.weight[None, :], _edits(weight_key), b.class_names, what="a weight", label="weight of "
+            b.weight[None, :],
+            _edits(weight_key),
+            b.class_names,
+            what="a weight",
+            label="weight of ",
+            fallback=None if last is None or last.weight is None else last.weight[None, :],
         )
         errors += errs
         batch = replace(batch, weight=w[0])
@@ -294,6 +330,7 @@ def batch_editor(prefix: str, *, use_weights: bool) -> EditorResult:
             width="stretch",
             num_rows="fixed",
         )
+    es.effective = batch
     return EditorResult(batch, tuple(errors))
 
 

@@ -8,6 +8,7 @@ import streamlit as st
 PAGES = (
     ("app.py", "Home", ":material/home:"),
     ("pages/1_Playground.py", "Playground", ":material/tune:"),
+    ("pages/2_Compare.py", "Compare losses", ":material/compare_arrows:"),
 )
 
 

@@ -14,7 +14,8 @@ FALLBACK_BASE = "http://localhost:8501"
 def share_link(page_path: str, state: Mapping[str, str], options: Mapping[str, object]) -> str:
     """The URL of this page for `state` (the encoded batch) and `options` (bound widgets' values).
 
-    Options equal to their defaults are left out, as Streamlit's own binding does. The bound
+    Options equal to their defaults are left out, as Streamlit's own binding does; a list (a
+    multiselect's value) becomes a repeated parameter, ?losses=ce&losses=mse, as Streamlit writes it. The bound
     widgets' values are passed in rather than read back from st.query_params, because the browser,
     not the server, writes them into the address bar.
     """
@@ -22,8 +23,8 @@ def share_link(page_path: str, state: Mapping[str, str], options: Mapping[str, o
     params = dict(state)
     for key, (value, default) in options.items():
         if value != default:
-            params[key] = str(value)
-    return f"{base}?{urlencode(params)}" if params else base
+            params[key] = ([str(v) for v in value] or "") if isinstance(value, list | tuple) else str(value)
+    return f"{base}?{urlencode(params, doseq=True)}" if params else base
 
 
 def iframe_snippet(link: str, *, width: int = 760, height: int = 640) -> str:

@@ -114,6 +114,16 @@ class Batch:
             return replace(self, probs_target=probs)
         return replace(self, probs_target=None)
 
+    def hard_targets(self) -> Batch:
+        """One class index per row, nothing ignored, no class weights: what every loss of the comparison takes.
+
+        Probability targets become their most likely class.
+        """
+        if self.probs_target is None and not self.ignored.any() and self.weight is None:
+            return self
+        target = self.target if self.probs_target is None else self.probs_target.argmax(axis=1).astype(np.int64)
+        return Batch(self.logits, target, self.class_names)
+
 
 def default_class_names(num_classes: int) -> list[str]:
     return [f"class {c}" for c in range(num_classes)]

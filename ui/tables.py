@@ -3,7 +3,7 @@ pandas frame would be converted on every rerun). Values are rounded for display 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -75,3 +75,32 @@ def _shown(values) -> np.ndarray:
     stays NaN (shown as empty), and huge values keep their magnitude.
     """
     return np.round(np.asarray(values, dtype=np.float64), DISPLAY_DECIMALS)
+
+
+def comparison_frame(
+    results: Mapping[str, xc.LossResult], target: np.ndarray, class_names: Sequence[str], p_target: np.ndarray
+) -> pa.Table:
+    """One row per sample: its target, p_t, then each loss's value and d loss / d z_t (the push on the target)."""
+    columns = {
+        "row": np.arange(len(target)),
+        "target": [str(class_names[t]) for t in target],
+        "p_t": _shown(p_target),
+    }
+    for key, r in results.items():
+        name = xc.LOSSES[key].name
+        columns[name] = _shown(r.per_sample)
+        columns[f"∂/∂z_t · {name}"] = _shown(r.target_grad)
+    return pa.table(columns)
+
+
+def multilabel_frame(ml: xc.MultiLabel, labels: np.ndarray, class_names: Sequence[str]) -> pa.Table:
+    """One row per sample: its labels, then each model's loss, and softmax's floor (its best possible CE)."""
+    return pa.table(
+        {
+            "row": np.arange(len(labels)),
+            "labels": [", ".join(str(class_names[c]) for c in np.flatnonzero(row)) for row in labels],
+            "sigmoid + BCE": _shown(ml.bce_per_sample),
+            "softmax + CE": _shown(ml.ce_per_sample),
+            "CE's floor (entropy of the target)": _shown(ml.ce_floor),
+        }
+    )

@@ -67,6 +67,79 @@ def cross_entropy_check(
     return CrossCheck(torch_loss, loss_diff, grad_diff, ok)
 
 
+def _torch_per_sample(key: str, z, t, options):
+    """Each comparison loss per sample, written out in torch ops exactly as LOSSES[key].torch says."""
+    torch, F = _torch()
+    c = z.shape[1]
+    if key == "ce":
+        return F.cross_entropy(z, t, reduction="none")
+    if key == "smoothed_ce":
+        return F.cross_entropy(z, t, label_smoothing=options.label_smoothing, reduction="none")
+    if key == "mse":
+        return ((z.softmax(1) - F.one_hot(t, c).to(z.dtype)) ** 2).mean(1)
+    if key == "hinge":
+        return F.multi_margin_loss(z, t, p=options.p, margin=options.margin, reduction="none")
+    if key == "focal":
+        log_pt = z.log_softmax(1).gather(1, t[:, None])[:, 0]
+        return -((-torch.expm1(log_pt)) ** options.gamma) * log_pt
+    if key == "sigmoid":
+        s = z.sigmoid()
+        return torch.where(F.one_hot(t, c) == 1, 1 - s, s).mean(1)
+    raise ValueError(f"unknown loss {key!r}")
+
+
+def comparison_check(logits: np.ndarray, target: np.ndarray, results, options) -> CrossCheck:
+    """Every compared loss per sample and its gradient, recomputed with torch in float64.
+
+    results: xent_core.compare_losses' output; options: its LossOptions. The largest differences
+    over all losses are reported; torch_loss is the cross-entropy mean when 'ce' is compared.
+    """
+    torch, _ = _torch()
+    t = torch.tensor(np.asarray(target), dtype=torch.long)
+    loss_diff = grad_diff = 0.0
+    torch_loss = float("nan")
+    for key, r in results.items():
+        z = torch.tensor(np.asarray(logits, dtype=np.float64), requires_grad=True)
+        per = _torch_per_sample(key, z, t, options)
+        per.sum().backward()
+        values = per.detach().numpy()
+        if key == "ce" and len(values):
+            torch_loss = float(values.mean())
+        loss_diff = max(loss_diff, float(np.max(np.abs(values - r.per_sample), initial=0.0)))
+        grad_diff = max(grad_diff, float(np.max(np.abs(z.grad.numpy() - r.grad), initial=0.0)))
+    scale = max(1.0, max((float(np.max(np.abs(r.per_sample), initial=0.0)) for r in results.values()), default=1.0))
+    ok = loss_diff <= TOLERANCE * scale and grad_diff <= TOLERANCE * scale
+    return CrossCheck(torch_loss, loss_diff, grad_diff, bool(ok))
+
+
+def multilabel_check(logits: np.ndarray, labels: np.ndarray, pos_weight: float, ml) -> CrossCheck:
+    """Both multi-label models recomputed with torch in float64: BCE-with-logits and soft-target CE.
+
+    ml: xent_core.multilabel_losses' output for the same input.
+    """
+    torch, F = _torch()
+    y = torch.tensor(np.asarray(labels, dtype=np.float64))
+    pw = torch.full((y.shape[1],), float(pos_weight), dtype=torch.float64)
+    z = torch.tensor(np.asarray(logits, dtype=np.float64), requires_grad=True)
+    bce = F.binary_cross_entropy_with_logits(z, y, pos_weight=pw, reduction="none").mean(1)
+    bce.sum().backward()
+    bce_grad = z.grad.numpy().copy()
+    z.grad = None
+    ce = F.cross_entropy(z, y / y.sum(1, keepdim=True), reduction="none")
+    ce.sum().backward()
+    loss_diff = max(
+        float(np.max(np.abs(bce.detach().numpy() - ml.bce_per_sample), initial=0.0)),
+        float(np.max(np.abs(ce.detach().numpy() - ml.ce_per_sample), initial=0.0)),
+    )
+    grad_diff = max(
+        float(np.max(np.abs(bce_grad - ml.bce_grad), initial=0.0)),
+        float(np.max(np.abs(z.grad.numpy() - ml.ce_grad), initial=0.0)),
+    )
+    scale = max(1.0, float(ce.detach().abs().max()) if len(ce) else 1.0)
+    ok = loss_diff <= TOLERANCE * scale and grad_diff <= TOLERANCE * scale
+    return CrossCheck(float(ce.detach().mean()), loss_diff, grad_diff, bool(ok))
+
+
 def _literal(a: np.ndarray) -> str:
     if a.ndim == 1:
         return "[" + ", ".join(_num(x) for x in a) + "]"

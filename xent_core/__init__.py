@@ -6,7 +6,8 @@ the same numbers. Importing this package loads numpy only (no torch, streamlit o
 
 Layout: activations (softmax & co.), cross_entropy (cross_entropy, nll_loss), binary (sigmoid
 losses), alternatives (MSE, hinge, focal, sigmoid distance), information (entropy, KL), trace
-(every intermediate, for display), checks (errors and advisory notes), presets (documented examples).
+(every intermediate, for display), compare (every loss on the same inputs: per-sample values,
+sweeps, landscapes, multi-label), checks (errors and advisory notes), presets (documented examples).
 """
 
 from xent_core._reduction import REDUCTIONS, Reduction
@@ -40,6 +41,21 @@ from xent_core.binary import (
     sigmoid_focal_loss_grad,
 )
 from xent_core.checks import Advisory, XentInputError, advise, check_logits, describe_position
+from xent_core.compare import (
+    LOSSES,
+    Landscape,
+    LossOptions,
+    LossResult,
+    MultiLabel,
+    Sweep,
+    compare_losses,
+    landscape_position,
+    landscape_reference,
+    loss_landscape,
+    multilabel_losses,
+    rival_classes,
+    target_logit_sweep,
+)
 from xent_core.cross_entropy import (
     cross_entropy,
     cross_entropy_and_grad,
@@ -49,16 +65,24 @@ from xent_core.cross_entropy import (
     nll_loss_grad,
 )
 from xent_core.information import entropy, kl_div, kl_div_and_grad, kl_div_grad
-from xent_core.presets import PRESETS, Preset, random_batch
+from xent_core.presets import MULTI_LABEL, PRESETS, MultiLabelExample, Preset, random_batch
 from xent_core.trace import CrossEntropyTrace, cross_entropy_trace
 
 __all__ = [
+    "LOSSES",
+    "MULTI_LABEL",
     "PRESETS",
     "REDUCTIONS",
     "Advisory",
     "CrossEntropyTrace",
+    "Landscape",
+    "LossOptions",
+    "LossResult",
+    "MultiLabel",
+    "MultiLabelExample",
     "Preset",
     "Reduction",
+    "Sweep",
     "XentInputError",
     "advise",
     "binary_cross_entropy",
@@ -68,6 +92,7 @@ __all__ = [
     "binary_cross_entropy_with_logits_and_grad",
     "binary_cross_entropy_with_logits_grad",
     "check_logits",
+    "compare_losses",
     "cross_entropy",
     "cross_entropy_and_grad",
     "cross_entropy_grad",
@@ -77,9 +102,12 @@ __all__ = [
     "kl_div",
     "kl_div_and_grad",
     "kl_div_grad",
+    "landscape_position",
+    "landscape_reference",
     "log_sigmoid",
     "log_softmax",
     "logsumexp",
+    "loss_landscape",
     "mse_loss",
     "mse_loss_and_grad",
     "mse_loss_grad",
@@ -89,10 +117,12 @@ __all__ = [
     "multi_margin_loss",
     "multi_margin_loss_and_grad",
     "multi_margin_loss_grad",
+    "multilabel_losses",
     "nll_loss",
     "nll_loss_and_grad",
     "nll_loss_grad",
     "random_batch",
+    "rival_classes",
     "sigmoid",
     "sigmoid_distance_loss",
     "sigmoid_distance_loss_and_grad",
@@ -104,4 +134,5 @@ __all__ = [
     "softmax_focal_loss",
     "softmax_focal_loss_and_grad",
     "softmax_focal_loss_grad",
+    "target_logit_sweep",
 ]

@@ -36,8 +36,8 @@ def run_blocks(block: Callable[[int, int], None], total: int, step: int, *, work
     into a few contiguous shares per core and run on a thread pool; more shares than cores let a
     thread that finishes early take over work, so one busy core does not hold up the call.
     """
-    workers = _workers()
-    if work < _MIN_PARALLEL_WORK or workers == 1 or total <= step:
+    workers = 1 if work < _MIN_PARALLEL_WORK else _workers()  # small calls skip the affinity syscall
+    if workers == 1 or total <= step:
         for lo in range(0, total, step):
             block(lo, min(lo + step, total))
         return

@@ -159,6 +159,33 @@ PRESETS: MappingProxyType = MappingProxyType(
 )
 
 
+@dataclass(frozen=True)
+class MultiLabelExample:
+    """Rows that may carry several true labels: `labels` is (N, C) of 0 and 1, not class indices."""
+
+    title: str
+    description: str
+    logits: np.ndarray  # (N, C)
+    labels: np.ndarray  # (N, C) 0/1
+    class_names: tuple[str, ...]
+
+
+# Photos that show more than one thing: a cat with a dog, a lone fish, a plane over a building. The
+# logits are ours: a model that already sees both animals in the first row (both logits high).
+MULTI_LABEL = MultiLabelExample(
+    title="Photos with several things in them",
+    description=(
+        "Row 0 shows a cat and a dog, row 1 a fish, row 2 a plane over a building. Sigmoid + binary "
+        "cross-entropy can say yes to both animals; softmax must split one unit of probability between them."
+    ),
+    logits=_frozen(
+        [[3.0, 2.5, -2.0, -3.0, -1.0], [-2.0, -1.5, -3.0, 2.0, -2.5], [-1.0, -2.0, 1.5, -2.0, 0.5]], np.float64
+    ),
+    labels=_frozen([[1, 1, 0, 0, 0], [0, 0, 0, 1, 0], [0, 0, 1, 0, 1]], np.float64),
+    class_names=("cat", "dog", "plane", "fish", "building"),
+)
+
+
 def random_batch(num_samples: int, num_classes: int, *, seed: int, scale: float = 2.0) -> Preset:
     """A reproducible random batch: standard-normal logits times `scale`, uniform targets."""
     rng = np.random.default_rng(seed)

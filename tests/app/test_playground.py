@@ -20,7 +20,7 @@ def pipeline_table(at):
     raise AssertionError("no pipeline table on the page")
 
 
-def test_landing_page_links_to_the_playground():
+def test_landing_page_links_to_every_page():
     from streamlit.testing.v1 import AppTest
 
     from tests.app.conftest import ROOT
@@ -30,7 +30,7 @@ def test_landing_page_links_to_the_playground():
     assert not at.exception
     assert "Cross-entropy" in at.title[0].value
     links = [el for el in at.main.children.values() if el.type == "page_link"]
-    assert [link.proto.page for link in links] == ["Playground"]
+    assert [link.proto.page for link in links] == ["Playground", "Compare"]
 
 
 def test_opens_on_the_seed42_batch_with_its_documented_losses(playground):
@@ -120,6 +120,19 @@ def test_a_bad_cell_shows_a_message_and_keeps_the_other_edits(playground, value,
     logits = SEED42.logits.astype(np.float64).copy()
     logits[2, 0] = 5.0  # the valid edit is applied; the bad cell keeps its last valid value
     assert metric(at, "Loss (mean)") == shown(torch_loss(logits, SEED42.target))
+
+
+def test_a_cell_broken_after_an_edit_keeps_the_value_typed_before(playground):
+    at = edit(playground, {0: {"c1": 4.0}})
+    at = edit(at, {0: {"c1": "4.0x"}})  # the editor's log now holds only the bad value for this cell
+    assert any("row 0, column 'class 1'" in e.value for e in at.error)
+    logits = SEED42.logits.astype(np.float64).copy()
+    logits[0, 1] = 4.0  # the last valid value, not the preset's
+    assert metric(at, "Loss (mean)") == shown(torch_loss(logits, SEED42.target))
+    at = edit(at, {0: {"c1": -1.0}})  # and a valid value after that is taken as usual
+    logits[0, 1] = -1.0
+    assert metric(at, "Loss (mean)") == shown(torch_loss(logits, SEED42.target))
+    assert not at.error
 
 
 def test_ignoring_a_row_removes_it_from_loss_and_denominator(playground):

@@ -85,6 +85,16 @@ CALLS: dict[str, list[Call]] = {
         lambda a: xc.cross_entropy_trace(a.z[0], a.y[0]),
     ],
     "entropy": [lambda a: xc.entropy(a.soft)],
+    "compare_losses": [lambda a: xc.compare_losses(a.z, a.y, list(xc.LOSSES))],
+    "target_logit_sweep": [lambda a: xc.target_logit_sweep(a.z[0], 1, a.element_w, list(xc.LOSSES))],
+    "loss_landscape": [
+        lambda a: xc.loss_landscape(a.z[0], 1, "ce", steps=5),
+        lambda a: xc.loss_landscape(a.z[0], 1, "sigmoid", steps=5, rivals=(2, 0)),
+    ],
+    "landscape_reference": [lambda a: xc.landscape_reference(a.z[0], 1, "hinge", (0, 2))],
+    "landscape_position": [lambda a: xc.landscape_position(a.z[0], 1, (0, 2))],
+    "rival_classes": [lambda a: xc.rival_classes(a.z[0], 1)],
+    "multilabel_losses": [lambda a: xc.multilabel_losses(a.z[:3], a.multi_hot[:3], pos_weight=a.w)],
 }
 
 

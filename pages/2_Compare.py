@@ -1,0 +1,317 @@
+"""Cross-entropy beside MSE, hinge, label smoothing, focal and the sigmoid loss, on the same inputs."""
+
+import dataclasses
+import functools
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import xent_core as xc
+from ui import editors, loss_figures, nav, share, state, tables, theme, torch_check
+from ui.state import StateError
+
+P = "cmp"  # session-state prefix of this page
+DEFAULT_LOSSES = ["ce", "smoothed_ce", "mse", "hinge"]
+TABS = ["Sweep one sample", "Loss landscape", "Binary & multi-label"]
+SWEEP_POINTS = 161  # along the target logit, 0.15 apart
+LANDSCAPE_STEPS = 25  # grid points per axis: 625 per loss, smooth enough at the plot's size
+
+st.set_page_config(page_title="Compare losses · xent", page_icon=theme.FAVICON, layout="wide")
+nav.sidebar()
+
+st.title("Why cross-entropy? Compare the losses")
+st.markdown(
+    "The same batch through several losses. Look at the **confidently wrong** rows: cross-entropy "
+    "charges them the most and pushes their target logit hardest, while MSE on probabilities and the "
+    "sigmoid loss barely react, because their gradients vanish exactly where the model is most wrong."
+)
+if err := editors.url_error(P):
+    st.warning(err, icon=":material/link_off:")
+editors.controls(P, index_only=True)
+
+
+def options() -> tuple[list[str], xc.LossOptions]:
+    """Which losses and their options; all of it lives in the URL through query-parameter binding."""
+    chosen = st.pills(
+        "Losses",
+        list(xc.LOSSES),
+        selection_mode="multi",
+        default=DEFAULT_LOSSES,
+        format_func=lambda k: xc.LOSSES[k].name,
+        key="losses",
+        bind="query-params",
+    )
+    eps_col, margin_col, p_col, gamma_col = st.columns([3, 3, 2, 3], vertical_alignment="bottom")
+    eps = eps_col.slider(
+        "Smoothing ε",
+        0.0,
+        1.0,
+        0.1,
+        0.01,
+        key="eps",
+        bind="query-params",
+        disabled="smoothed_ce" not in chosen,
+        help="label-smoothed CE: the target becomes (1 − ε)·one-hot + ε/C.",
+    )
+    margin = margin_col.slider(
+        "Hinge margin",
+        0.0,
+        5.0,
+        1.0,
+        0.1,
+        key="margin",
+        bind="query-params",
+        disabled="hinge" not in chosen,
+        help="How far the target logit must lead every other logit before the hinge loss is exactly 0.",
+    )
+    power = p_col.segmented_control(
+        "Hinge p",
+        [1, 2],
+        default=1,
+        key="p",
+        bind="query-params",
+        disabled="hinge" not in chosen,
+        help="1: linear hinge, 2: squared hinge (torch's multi_margin_loss p).",
+    )
+    gamma = gamma_col.slider(
+        "Focal γ",
+        0.0,
+        5.0,
+        2.0,
+        0.1,
+        key="gamma",
+        bind="query-params",
+        disabled="focal" not in chosen,
+        help="How strongly focal loss fades out samples that are already right; γ = 0 is cross-entropy.",
+    )
+    return list(chosen or []), xc.LossOptions(label_smoothing=eps, margin=margin, p=int(power or 1), gamma=gamma)
+
+
+def ranking_lines(results: dict[str, xc.LossResult]) -> list[str]:
+    """'cross-entropy: row 2 > row 0 > row 1', one line per loss, the sample it charges most first."""
+    lines = []
+    for key, r in results.items():
+        order = sorted(range(len(r.per_sample)), key=lambda n: -r.per_sample[n])
+        ranked = " > ".join(f"row {n}" for n in order)
+        lines.append(f"- **{xc.LOSSES[key].name}**: {ranked}")
+    return lines
+
+
+def sweep_tab(batch: state.Batch, chosen: list[str], opts: xc.LossOptions) -> None:
+    left, right = st.columns([2, 3], vertical_alignment="bottom")
+    row = left.selectbox("Sample", range(batch.num_samples), format_func=lambda r: f"row {r}", key=f"{P}.sweep_row")
+    axis = right.segmented_control(
+        "Horizontal axis",
+        ["margin", "prob"],
+        default="margin",
+        format_func=lambda a: "logit margin" if a == "margin" else "probability p_t",
+        key=f"{P}.sweep_axis",
+    )
+    z, t = batch.logits[row], int(batch.target[row])
+    sweep = _sweep(tuple(z.tolist()), t, tuple(chosen), opts)
+    here_sweep = xc.target_logit_sweep(z, t, z[t : t + 1], [], opts)  # no losses: just margin and p_t
+    here = float(here_sweep.margin[0] if axis != "prob" else here_sweep.prob[0])
+    st.plotly_chart(
+        loss_figures.sweep_chart(sweep, here, x=axis or "margin"), key=f"{P}.fig.sweep", config=theme.PLOTLY_CONFIG
+    )
+    st.caption(
+        "Read the bottom panel from the left: when the target logit trails far behind, cross-entropy's push "
+        "stays at its maximum (|∂loss/∂z_t| → 1) while MSE's and the sigmoid loss's fade to zero: a confidently "
+        "wrong model gets no signal from them. The hinge is exactly flat once the margin is met; label "
+        "smoothing's push changes sign, so its best logit is finite (it never asks for 100%)."
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _sweep(z: tuple[float, ...], target: int, keys: tuple[str, ...], opts: xc.LossOptions) -> xc.Sweep:
+    """Cached per process: an edit in another row reuses the curves."""
+    zt = z[target]
+    return xc.target_logit_sweep(np.array(z), target, np.linspace(zt - 12.0, zt + 12.0, SWEEP_POINTS), keys, opts)
+
+
+def landscape_tab(batch: state.Batch, chosen: list[str], opts: xc.LossOptions) -> None:
+    if batch.num_classes < 3:
+        st.info("The landscape needs at least three classes: add one under **Batch setup**.", icon=":material/info:")
+        return
+    left, right = st.columns([2, 3], vertical_alignment="bottom")
+    row = left.selectbox("Sample", range(batch.num_samples), format_func=lambda r: f"row {r}", key=f"{P}.land_row")
+    shared = right.toggle("Same colour scale and arrow length for every loss", value=True, key=f"{P}.shared")
+    if not chosen:
+        st.info("Pick at least one loss above.", icon=":material/info:")
+        return
+    z, t = batch.logits[row], int(batch.target[row])
+    rivals = xc.rival_classes(z, t)
+    here = xc.landscape_position(z, t, rivals)
+    lands = {
+        key: dataclasses.replace(_landscape(xc.landscape_reference(z, t, key, rivals), t, key, rivals, opts), here=here)
+        for key in chosen
+    }
+    st.plotly_chart(
+        loss_figures.landscape_grid(lands, batch.class_names, t, shared_scale=shared),
+        key=f"{P}.fig.land",
+        config=theme.PLOTLY_CONFIG,
+    )
+    a, b = lands[chosen[0]].rivals
+    names = batch.class_names
+    st.caption(
+        f"Each panel moves the logits of {names[a]} and {names[b]} (the strongest wrong classes) relative to the "
+        f"target {names[t]}, all else fixed. Bottom left is confidently right. Arrows show where gradient descent "
+        "moves: long arrows in the top right mean a loss that corrects confident mistakes quickly."
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _landscape(
+    reference: tuple[float, ...], target: int, key: str, rivals: tuple[int, int], opts: xc.LossOptions
+) -> xc.Landscape:
+    """Cached per process on what the grid depends on (xc.landscape_reference): with three classes every
+    sample of a shift-invariant loss shares one grid, so edits cost nothing here. (functools, not
+    st.cache_data: its argument hashing costs more than the grid.)"""
+    return xc.loss_landscape(np.array(reference), target, key, steps=LANDSCAPE_STEPS, rivals=rivals, options=opts)
+
+
+def _multilabel_tables() -> dict:
+    """The multi-label editor's source tables, created once per session and passed unchanged each run."""
+    key = f"{P}.ml.tables"
+    if key not in st.session_state:
+        ex = xc.MULTI_LABEL
+        cols = list(ex.class_names)
+        st.session_state[key] = {
+            "logits": pd.DataFrame(ex.logits, columns=cols),
+            "labels": pd.DataFrame(ex.labels.astype(bool), columns=cols),
+        }
+    return st.session_state[key]
+
+
+def multilabel_tab() -> None:
+    ex = xc.MULTI_LABEL
+    st.markdown(
+        "When a photo can show several things at once, each class is its own yes/no question: **sigmoid + "
+        "binary cross-entropy**. Softmax cannot do this: its probabilities share one unit, so two true "
+        "classes get at most 50% each, and cross-entropy against the split target never drops below its "
+        "entropy (log 2 ≈ 0.693 for two labels). " + ex.description
+    )
+    source = _multilabel_tables()
+    names = ex.class_names
+    left, right = st.columns(2)
+    left.caption("Logits (one row per photo)")
+    logits_df = left.data_editor(source["logits"], key=f"{P}.ml.logits", num_rows="fixed", width="stretch")
+    right.caption("True labels (tick every class in the photo)")
+    labels_df = right.data_editor(source["labels"], key=f"{P}.ml.labels", num_rows="fixed", width="stretch")
+    errors = []
+    logits = ex.logits.copy()
+    for (r, c), value in np.ndenumerate(logits_df.to_numpy(dtype=object)):
+        try:
+            logits[r, c] = state.parse_cell(value, f"row {r}, column {names[c]!r}")
+        except StateError as err:
+            errors.append(str(err))
+    labels = labels_df.fillna(False).to_numpy(dtype=bool).astype(np.float64)
+    for message in errors:
+        st.error(message + " (the example's value is used instead)", icon=":material/error:")
+    pos_weight = st.slider(
+        "pos_weight (BCE's weight on the positive labels, the same for every class)",
+        0.1,
+        10.0,
+        1.0,
+        0.1,
+        key=f"{P}.ml.pos_weight",
+        help="torch's pos_weight: > 1 counts a missed true label more than a false alarm (for rare labels).",
+    )
+    try:
+        ml = xc.multilabel_losses(logits, labels, pos_weight=np.full(len(names), pos_weight))
+    except xc.XentInputError as err:
+        st.error(f"These labels cannot be used: {err}", icon=":material/error:")
+        return
+    check = torch_check.multilabel_check(logits, labels, pos_weight, ml)
+    _badge(check, "F.binary_cross_entropy_with_logits and F.cross_entropy")
+    a, b = st.columns(2)
+    a.metric("sigmoid + BCE (mean)", theme.fmt(ml.bce_mean))
+    b.metric("softmax + CE (mean)", theme.fmt(ml.ce_mean))
+    st.dataframe(tables.multilabel_frame(ml, labels, names), hide_index=True)
+    row = st.selectbox("Photo", range(len(labels)), format_func=lambda r: f"row {r}", key=f"{P}.ml.row")
+    st.plotly_chart(loss_figures.multilabel_bars(ml, row, labels, names), key=f"{P}.fig.ml", config=theme.PLOTLY_CONFIG)
+
+
+def _badge(check: torch_check.CrossCheck, what: str) -> None:
+    text = (
+        f"PyTorch agrees ({what}, float64): largest difference {check.max_loss_diff:.1e} in a loss, "
+        f"{check.max_grad_diff:.1e} in a gradient."
+    )
+    if check.ok:
+        st.success(text, icon=":material/check_circle:")
+    else:
+        st.error("PyTorch DISAGREES. " + text, icon=":material/cancel:")
+
+
+@st.fragment
+def workbench(chosen: list[str], opts: xc.LossOptions) -> None:
+    """Everything a table edit changes: such an edit reruns only this fragment (not the header, the
+    examples or the option widgets; changing an option reruns the page and calls this with new arguments)."""
+    result = editors.batch_editor(P, use_weights=False, index_only=True)
+    for message in result.errors:
+        st.error(message, icon=":material/error:")
+    if result.errors:
+        st.caption("Results below use the last valid value of each cell marked above; your other edits are applied.")
+    batch = result.batch
+    if not chosen:
+        st.info("Pick at least one loss above.", icon=":material/info:")
+    try:
+        results = xc.compare_losses(batch.logits, batch.target, chosen, opts)
+    except xc.XentInputError as err:
+        st.error(f"These inputs cannot be used: {err}", icon=":material/error:")
+        return
+    probs = xc.softmax(batch.logits)
+    p_target = probs[np.arange(batch.num_samples), batch.target]
+
+    if results:
+        _badge(torch_check.comparison_check(batch.logits, batch.target, results, opts), "every loss and gradient")
+        for col, (key, r) in zip(st.columns(len(results)), results.items(), strict=True):
+            col.metric(f"{xc.LOSSES[key].name} (mean)", theme.fmt(r.mean), help=f"torch: {xc.LOSSES[key].torch}")
+        left, right = st.columns([3, 2])
+        left.plotly_chart(
+            loss_figures.loss_bars_by_sample(results, [f"row {n}" for n in range(batch.num_samples)]),
+            key=f"{P}.fig.bars",
+            config=theme.PLOTLY_CONFIG,
+        )
+        if batch.num_samples <= 8:
+            right.markdown("**How each loss ranks the samples** (the one it charges most first)")
+            right.markdown("\n".join(ranking_lines(results)))
+            order = " < ".join(f"row {n}" for n in np.argsort(p_target, kind="stable"))
+            right.caption(f"By the target's probability p_t, from most wrong to most right: {order}.")
+        st.dataframe(tables.comparison_frame(results, batch.target, batch.class_names, p_target), hide_index=True)
+        st.caption(
+            "∂/∂z_t is each loss's gradient with respect to the target logit: negative means "
+            "'raise the target logit', and its size is how hard the loss pushes."
+        )
+
+    sweep, land, multi = st.tabs(TABS, key="tab", bind="query-params")
+    if sweep.open and chosen:
+        with sweep:
+            sweep_tab(batch, chosen, opts)
+    if land.open:
+        with land:
+            landscape_tab(batch, chosen, opts)
+    if multi.open:
+        with multi:
+            multilabel_tab()
+
+    editors.sync_url(P, batch)
+    sharing = st.expander("Share / embed this comparison", key=f"{P}.share", on_change="rerun")
+    if sharing.open:
+        bound = {
+            # Streamlit writes a bound multiselect's options as they are displayed (format_func), repeated
+            "losses": ([xc.LOSSES[k].name for k in chosen], [xc.LOSSES[k].name for k in DEFAULT_LOSSES]),
+            "eps": (opts.label_smoothing, 0.1),
+            "margin": (opts.margin, 1.0),
+            "p": (opts.p, 1),
+            "gamma": (opts.gamma, 2.0),
+        }
+        link = share.share_link("Compare", state.encode_query(batch), bound)
+        sharing.caption("A link that opens this exact comparison:")
+        sharing.code(link, language=None)
+        sharing.caption("An iframe for a course page:")
+        sharing.code(share.iframe_snippet(link), language="html")
+
+
+workbench(*options())
