@@ -1,0 +1,258 @@
+"""Edit-to-screen latency of the playground in a real browser (Debian's Chromium, driven by Playwright).
+
+    python -m bench.browser [--runs 15] [--loads 5] [--json PATH]
+
+What it measures. The app is started as the browser tests start it (tests/browser/harness.py:
+`streamlit run app.py` on a free loopback port) and /Playground is opened in headless Chromium.
+For each widget kind (the reduction selectbox, the label-smoothing slider moved with the
+keyboard, the "Samples" number input's +/- buttons, a logit cell of the data editor) it makes
+`--runs` edits, alternating values so that every edit changes the result, after one untimed
+warm-up edit:
+
+  * t0 is the page's own timestamp (`event.timeStamp`, the performance.now() clock) of the input
+    event that makes the change: the pointerdown on the option or the +/- button, the keydown of
+    the slider's arrow key or of the Enter that commits the cell. A capture-phase listener on
+    `window` records the first such event after the harness arms it, just before dispatching.
+  * A MutationObserver on the app root (`[data-testid=stApp]`, whole subtree: nodes, attributes,
+    text) records performance.now() of the last DOM mutation.
+  * An edit is done once the loss metric reads differently from before t0 (every edit changes the
+    loss), the script state (`data-test-script-state`) is `notRunning`, and no mutation has
+    happened for 300 ms (--quiet-ms). (Seeing the state go to `running` is no signal: after a fast
+    fragment rerun the frontend often commits `running` and `notRunning` in one render, so the
+    attribute never changes.)
+  * latency = last mutation - t0: input event, websocket round trip, the (fragment) rerun on the
+    server, and the frontend applying every delta (React, plotly redraws, the grid's table).
+
+Cold load: a fresh browser context (empty HTTP cache, no session) per repetition, from navigation
+start (performance.now() = 0) until all three charts are drawn: `requestAnimationFrame` polling
+until three `.js-plotly-plot` elements each hold a `.main-svg`. The server is warm (the edits ran
+first, torch is imported), so this is the browser's cold start, not the server's.
+
+Limits.
+  * The last mutation is not the last paint: canvas drawing (glide-data-grid cells) and the frame
+    that shows the final DOM come after it, typically one frame (~16 ms) later, more on a busy CPU.
+  * Animations or hover effects that mutate the DOM within the quiet window would be counted; the
+    harness drives the keyboard where it can and parks the mouse on the empty header after clicks.
+  * Polling (rAF) adds up to one frame to the cold-load figure.
+  * Headless Chromium with --disable-gpu rasterises in software, and the browser, the server and
+    this harness share the machine's cores: the figures are for this machine and its load at the
+    time, not for a user's laptop. Compare runs made on the same machine, not across machines.
+  * The "Samples" +/- edit resizes the batch, which gives the data editor a fresh table and reruns
+    the whole page (its callback lives outside the page's fragment); the other edits rerun only
+    the fragment.
+Server-side rerun time alone (no browser) is measured by bench/app.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import sync_playwright
+
+from tests.browser.harness import CHROMIUM, DESKTOP, app_server, launch_chromium, select_cell, wait_ready
+
+TIMEOUT_MS = 60_000
+PARK = (700, 20)  # the mouse rests here between edits: the empty, transparent header
+
+KINDS = {  # kind: the widget, as the table shows it
+    "selectbox": "Reduction (mean ↔ sum)",
+    "slider": "Label smoothing ε (ArrowRight / ArrowLeft)",
+    "number_input": "Samples (+ / −)",
+    "data_editor": "Logit cell (type, Enter)",
+}
+
+INSTALL = """() => {
+  if (window.__bench) return;
+  const root = document.querySelector('[data-testid=stApp]');
+  const b = window.__bench = {armed: false, t0: null, last: 0, before: null};
+  new MutationObserver(() => { b.last = performance.now(); })
+    .observe(root, {subtree: true, childList: true, attributes: true, characterData: true});
+  const mark = (e) => { if (b.armed && b.t0 === null) { b.t0 = e.timeStamp; b.armed = false; } };
+  for (const type of ['pointerdown', 'keydown']) window.addEventListener(type, mark, true);
+}"""
+METRIC = "document.querySelector('[data-testid=stMetric]')?.innerText"
+ARM = f"() => Object.assign(window.__bench, {{armed: true, t0: null, before: {METRIC}}})"
+SETTLED = f"""(quiet) => {{
+  const b = window.__bench;
+  const state = document.querySelector('[data-testid=stApp]').getAttribute('data-test-script-state');
+  if (b.t0 === null || {METRIC} === b.before || state !== 'notRunning') return false;
+  if (performance.now() - b.last < quiet) return false;
+  return b.last - b.t0;
+}}"""
+CHARTS_DRAWN = """() => {
+  const drawn = [...document.querySelectorAll('.js-plotly-plot')].filter((p) => p.querySelector('.main-svg'));
+  return drawn.length >= 3 ? performance.now() : false;
+}"""
+
+
+# ---------------------------------------------------------------------------------------------- page
+
+
+def timed(page, action: Callable[[], None], quiet_ms: int, what: str) -> float:
+    """Run `action` (which dispatches one input event) and return its edit-to-last-mutation latency in ms."""
+    page.mouse.move(*PARK)
+    page.evaluate(ARM)
+    action()
+    page.mouse.move(*PARK)
+    try:
+        latency = page.wait_for_function(SETTLED, arg=quiet_ms, polling=50).json_value()
+    except PlaywrightTimeoutError:
+        state = page.evaluate("() => window.__bench")
+        raise RuntimeError(f"{what}: the loss did not change, or the page never settled ({state})") from None
+    wait_ready(page)
+    return float(latency)
+
+
+def edits(page) -> dict[str, Callable[[int], Callable[[], None]]]:
+    """For each kind: prepare(i) does the untimed set-up of edit i and returns the timed action."""
+
+    def selectbox(i: int):
+        page.get_by_role("combobox", name="Reduction").click()
+        option = page.get_by_role("option", name="sum" if i % 2 == 0 else "mean", exact=True)
+        option.wait_for()
+        return option.click
+
+    def slider(i: int):
+        page.get_by_test_id("stSlider").filter(has_text="Label smoothing").locator("input[type=range]").focus()
+        key = "ArrowRight" if i % 2 == 0 else "ArrowLeft"
+        return lambda: page.keyboard.press(key)
+
+    def number_input(i: int):
+        box = page.get_by_test_id("stNumberInput").filter(has_text="Samples")
+        if box.count() == 0:  # the "Batch setup" expander builds its widgets only while open
+            page.get_by_test_id("stExpander").filter(has_text="Batch setup").locator("summary").click()
+            box.wait_for()
+            wait_ready(page)
+        return box.get_by_test_id("stNumberInputStepUp" if i % 2 == 0 else "stNumberInputStepDown").click
+
+    def data_editor(i: int):
+        select_cell(page, col=3, row=0)  # class 0 of row 0 (columns: index, target, ignore, class 0, ...)
+        page.keyboard.press("Enter")
+        cell = page.locator("input.gdg-input")
+        cell.wait_for()
+        cell.fill("1.5" if i % 2 == 0 else "-1.5")
+        return lambda: page.keyboard.press("Enter")
+
+    return {"selectbox": selectbox, "slider": slider, "number_input": number_input, "data_editor": data_editor}
+
+
+def measure_edits(browser, base_url: str, runs: int, quiet_ms: int, log) -> dict[str, list[float]]:
+    context = browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(f"{base_url}/Playground")
+    wait_ready(page)
+    page.evaluate(INSTALL)
+    samples: dict[str, list[float]] = {}
+    prepare = edits(page)
+    # The number input goes last: opening "Batch setup" adds widgets to the page.
+    for kind in ("selectbox", "slider", "data_editor", "number_input"):
+        # Edit 0 is a warm-up, not counted; every edit flips the value, so each one changes the result.
+        latencies = [timed(page, prepare[kind](i), quiet_ms, f"{kind} edit {i}") for i in range(runs + 1)]
+        samples[kind] = latencies[1:]
+        log(f"{kind}: {', '.join(f'{x:.0f}' for x in samples[kind])} ms")
+    context.close()
+    return samples
+
+
+def measure_cold_loads(browser, base_url: str, loads: int, log) -> list[float]:
+    out = []
+    for _ in range(loads):
+        context = browser.new_context(viewport=DESKTOP)  # empty cache, new Streamlit session
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        page.goto(f"{base_url}/Playground", wait_until="commit")
+        out.append(float(page.wait_for_function(CHARTS_DRAWN, polling="raf").json_value()))
+        context.close()
+    log(f"cold load: {', '.join(f'{x:.0f}' for x in out)} ms")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- report
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Linear interpolation between the closest ranks (numpy's default)."""
+    xs = sorted(values)
+    pos = (len(xs) - 1) * q / 100
+    lo = int(pos)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def summary(samples: list[float]) -> dict:
+    return {
+        "n": len(samples),
+        "p50_ms": round(percentile(samples, 50), 1),
+        "p95_ms": round(percentile(samples, 95), 1),
+        "min_ms": round(min(samples), 1),
+        "max_ms": round(max(samples), 1),
+        "samples_ms": [round(x, 1) for x in samples],
+    }
+
+
+def markdown(results: dict[str, dict]) -> str:
+    lines = [
+        "| kind | widget | n | p50 (ms) | p95 (ms) | min (ms) | max (ms) |",
+        "|---|---|--:|--:|--:|--:|--:|",
+    ]
+    labels = {**KINDS, "cold_load": "/Playground, navigation start → 3 charts drawn"}
+    for kind, r in results.items():
+        lines.append(
+            f"| {kind} | {labels[kind]} | {r['n']} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} "
+            f"| {r['min_ms']:.0f} | {r['max_ms']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def environment(browser) -> dict:
+    import streamlit
+
+    return {
+        "chromium": browser.version,
+        "streamlit": streamlit.__version__,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=15, help="timed edits per widget kind (default 15)")
+    parser.add_argument("--loads", type=int, default=5, help="cold page loads (default 5)")
+    parser.add_argument("--quiet-ms", type=int, default=300, help="no DOM mutation for this long = done (300)")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
+    args = parser.parse_args(argv)
+    if not Path(CHROMIUM).exists():
+        parser.error(f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    with app_server() as base_url, sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        env = environment(browser)
+        log(f"server {base_url}; {env}")
+        samples = measure_edits(browser, base_url, args.runs, args.quiet_ms, log)
+        samples["cold_load"] = measure_cold_loads(browser, base_url, args.loads, log)
+        browser.close()
+
+    order = ["selectbox", "slider", "number_input", "data_editor", "cold_load"]
+    results = {kind: summary(samples[kind]) for kind in order}
+    print(markdown(results))
+    if args.json:
+        payload = {"environment": env, "quiet_ms": args.quiet_ms, "results": results}
+        args.json.write_text(json.dumps(payload, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

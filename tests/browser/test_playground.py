@@ -1,0 +1,360 @@
+"""The app in a real browser: direct links, edits in the data editor, bound widgets, shared URLs, embedding.
+
+Expected losses come from torch's F.cross_entropy (float64) on the known inputs, never from the app.
+Screenshots go to tests/browser/artifacts/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+import xent_core as xc
+from tests.browser.harness import HEADER_PX, PHONE, select_cell, wait_ready
+from ui import nav, state
+
+pytestmark = pytest.mark.browser
+
+SEED42 = xc.PRESETS["seed42"].logits.astype(np.float64)
+SEED42_TARGETS = [0, 1, 0, 2, 2, 0]
+# What tutorials print for torch.manual_seed(42)'s 6 x 3 batch (and torch recomputes below).
+SEED42_PER_SAMPLE = ["0.3527", "3.9384", "1.9770", "0.2251", "1.3451", "0.1635"]
+SEED42_MEAN = "1.3336"
+EMBEDDED = "[data-testid=stApp].streamlit-embedded"  # Streamlit's embed mode (?embed=true)
+LOGIT_COL0 = 3  # the editor's columns: row index, target, ignore, class 0, class 1, ...
+
+
+def page_path(script: str) -> str:
+    """The URL path Streamlit gives a page script: / for the main one, /Playground for pages/1_Playground.py."""
+    if "/" not in script:
+        return "/"
+    return "/" + re.sub(r"^\d+_", "", script.rsplit("/", 1)[1].removesuffix(".py"))
+
+
+def torch_loss(logits, target, *, reduction="mean", label_smoothing=0.0, weight=None, ignore_index=-100) -> str:
+    """torch's loss for these inputs, as the page prints it (4 decimals; 'none' summed like the page)."""
+    out = F.cross_entropy(
+        torch.tensor(np.asarray(logits, dtype=np.float64)),
+        torch.tensor(target, dtype=torch.long),
+        weight=None if weight is None else torch.tensor(weight, dtype=torch.float64),
+        ignore_index=ignore_index,
+        reduction=reduction,
+        label_smoothing=label_smoothing,
+    )
+    return f"{float(out.sum()):.4f}"
+
+
+def query(page) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
+
+
+def wait_query(page, key: str, value: str | None) -> None:
+    """Wait until the address bar's query parameter `key` is `value` (None: absent)."""
+    page.wait_for_function("([k, v]) => new URLSearchParams(location.search).get(k) === v", arg=[key, value])
+
+
+def grid(page, nth: int = 0) -> tuple[list[str], list[list[str]]]:
+    """(headers, rows) of the nth data grid, from the accessibility table glide-data-grid keeps in its canvas.
+
+    The cells hold the data, not the formatted text drawn on the canvas (3.853830575942993, not 3.8538).
+    """
+    frame = page.get_by_test_id("stDataFrame").nth(nth)
+    frame.locator("table[role=grid] tbody tr").first.wait_for(state="attached")
+    return frame.evaluate(
+        """el => {
+            const table = el.querySelector('table[role=grid]');
+            const text = (cells) => [...cells].map((c) => c.textContent);
+            return [text(table.querySelectorAll('thead th')),
+                    [...table.querySelectorAll('tbody tr')].map((tr) => text(tr.querySelectorAll('td')))];
+        }"""
+    )
+
+
+def editor_logits(page) -> list[list[float]]:
+    """The logits in the editor's cells (full precision)."""
+    return [[float(x) for x in row[LOGIT_COL0:]] for row in grid(page)[1]]
+
+
+def bar_labels(page) -> list[str]:
+    """The per-sample loss labels printed on the bars of the second chart, top to bottom."""
+    labels = page.locator(".js-plotly-plot").nth(1).locator("text.bartext")
+    tops = labels.evaluate_all("ts => ts.map(t => t.getBoundingClientRect().y)")
+    return [text for _, text in sorted(zip(tops, labels.all_text_contents(), strict=True))]
+
+
+def edit_selected_cell(page, text: str) -> None:
+    """Enter opens the selected cell's editor; type `text`; Enter commits."""
+    page.keyboard.press("Enter")
+    editor = page.locator("input.gdg-input")
+    editor.wait_for()
+    editor.fill(text)
+    page.keyboard.press("Enter")
+
+
+def double_click_last_column(page, row: int, text: str) -> None:
+    """Double-click the last column's cell of `row` in the editor, type `text`, Enter.
+
+    A click that lands while the grid's hover toolbar appears is dropped, so a double-click that
+    only selected the cell is repeated (the cell, once selected, is the one asserted on).
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    canvas = page.get_by_test_id("stDataFrame").first.get_by_test_id("data-grid-canvas")
+    box = canvas.bounding_box()
+    x, y = box["x"] + box["width"] - 25, box["y"] + HEADER_PX * (row + 1.5)
+    editor = page.locator("input.gdg-input")
+    cell = canvas.locator(f"td#glide-cell-{len(grid(page)[0]) - 1}-{row}[aria-selected=true]")
+    page.mouse.move(x, y, steps=5)
+    for _ in range(3):
+        page.mouse.dblclick(x, y)
+        try:
+            editor.wait_for(timeout=2000)
+        except PlaywrightTimeout:
+            continue  # the first click was dropped: the cell is selected now, its editor not open
+        try:
+            cell.wait_for(state="attached", timeout=1000)  # the accessibility table follows a frame later
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")  # an editor, but of another cell: close it and try again
+    selected = canvas.locator("td[aria-selected=true]").evaluate_all("tds => tds.map((td) => td.id)")
+    assert editor.is_visible(), f"no cell editor opened; selected: {selected}"
+    assert cell.count() == 1, f"double-click on row {row} selected {selected}"
+    editor.fill(text)
+    page.keyboard.press("Enter")
+
+
+def horizontal_extent(page) -> dict:
+    """Widths of the document and of Streamlit's scrolling main area, and elements that stick out of the viewport
+    (outside any element that scrolls horizontally itself, such as the data grids)."""
+    return page.evaluate(
+        """() => {
+            const vw = document.documentElement.clientWidth;
+            const main = document.querySelector('[data-testid=stMain]');
+            const scrolls = (el) => ['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(el).overflowX);
+            const outside = [];
+            for (const el of document.querySelectorAll('[data-testid=stMain] *')) {
+                const r = el.getBoundingClientRect();
+                if (r.width === 0 || r.right <= vw + 1) continue;
+                let a = el.parentElement, clipped = false;
+                while (a && a !== main) { if (scrolls(a)) { clipped = true; break; } a = a.parentElement; }
+                const name = `${el.tagName}.${el.getAttribute('data-testid') || el.className}`.slice(0, 80);
+                if (!clipped) outside.push(`${name} right=${Math.round(r.right)}`);
+            }
+            return {viewport: vw, document: document.documentElement.scrollWidth,
+                    main: main.scrollWidth, main_client: main.clientWidth, outside: outside.slice(0, 10)};
+        }"""
+    )
+
+
+# ---------------------------------------------------------------------------------------------- tests
+
+
+def test_playground_direct_link(app):
+    """A direct link on a fresh server: the seed-42 batch, its per-sample losses and mean, torch's agreement."""
+    per_sample = F.cross_entropy(torch.tensor(SEED42), torch.tensor(SEED42_TARGETS), reduction="none")
+    assert [f"{v:.4f}" for v in per_sample.tolist()] == SEED42_PER_SAMPLE  # the oracle agrees with the quotes
+    assert torch_loss(SEED42, SEED42_TARGETS) == SEED42_MEAN
+
+    app.goto("/Playground")
+    page = app.page
+    assert app.metric() == ("Loss (mean)", SEED42_MEAN)
+    assert bar_labels(page) == SEED42_PER_SAMPLE
+    headers, rows = grid(page, 1)  # the step-by-step table
+    loss_col = headers.index("loss")
+    assert [float(row[loss_col]) for row in rows] == [float(v) for v in SEED42_PER_SAMPLE]
+    assert [row[1] for row in grid(page)[1]] == [f"class {t}" for t in SEED42_TARGETS]
+    assert editor_logits(page) == SEED42.tolist()
+    badge = page.get_by_test_id("stAlertContentSuccess")  # Streamlit's green st.success box
+    assert f"PyTorch agrees: F.cross_entropy gives {SEED42_MEAN}" in badge.inner_text()
+    assert page.locator(".js-plotly-plot").count() == 3
+    app.screenshot("playground-desktop.png")
+    app.assert_clean()
+
+
+@pytest.mark.parametrize(
+    "script", [script for script, _, _ in nav.PAGES if "Playground" not in script]
+)  # the playground has its own test above
+def test_page_direct_link(app, script):
+    """Every other page of the sidebar opens cleanly from a direct URL (each page's first run on this
+    server, as after a deploy): a title, no console error, no failed request, no exception."""
+    path = page_path(script)
+    app.goto(path, charts=0)
+    page = app.page
+    title = page.locator("h1").first
+    title.wait_for()
+    app.wait_ready(charts=0)
+    if path == "/":
+        assert title.inner_text() == "Cross-entropy, explained by doing"
+        links = page.get_by_test_id("stMain").get_by_test_id("stPageLink")
+        assert links.filter(has_text="Playground").count() == 1
+    assert urlsplit(page.url).path == path
+    app.screenshot(f"page-{path.strip('/') or 'home'}-desktop.png")
+    app.assert_clean()
+
+
+def test_landing_link_then_bound_options(app):
+    """The landing page's link opens the playground; the reduction selectbox and the smoothing slider
+    (moved with the keyboard) change the loss to torch's and write themselves into the URL."""
+    app.goto("/", charts=0)
+    page = app.page
+    link = page.get_by_test_id("stMain").get_by_role("link", name=re.compile("Playground"))
+    link.click()
+    page.wait_for_url(re.compile(r"/Playground"))
+    app.wait_ready()
+    assert app.metric() == ("Loss (mean)", SEED42_MEAN)
+    assert "reduction" not in query(page)  # a bound option at its default stays out of the URL
+
+    page.get_by_role("combobox", name="Reduction").click()
+    page.get_by_role("option", name="sum", exact=True).click()
+    expected_sum = torch_loss(SEED42, SEED42_TARGETS, reduction="sum")
+    app.wait_metric(expected_sum)
+    assert app.metric() == ("Loss (sum)", expected_sum)
+    wait_query(page, "reduction", "sum")
+
+    slider = page.get_by_test_id("stSlider").filter(has_text="Label smoothing")
+    slider.get_by_role("slider").focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    expected = torch_loss(SEED42, SEED42_TARGETS, reduction="sum", label_smoothing=0.03)
+    app.wait_metric(expected)
+    assert slider.get_by_test_id("stSliderThumbValue").inner_text() == "0.03"
+    assert app.metric() == ("Loss (sum)", expected)
+    wait_query(page, "smoothing", "0.03")
+    params = query(page)
+    assert params["reduction"] == "sum"
+    assert state.decode_query(params).logits.tolist() == SEED42.tolist()  # the batch is still in the URL
+
+    page.get_by_role("combobox", name="Reduction").click()
+    page.get_by_role("option", name="mean", exact=True).click()
+    app.wait_metric(torch_loss(SEED42, SEED42_TARGETS, label_smoothing=0.03))
+    wait_query(page, "reduction", None)  # back at its default: out of the URL
+    app.assert_clean()
+
+
+def test_edit_share_embed(app, open_app):
+    """Typing into the data editor (keyboard, then a double-click) reruns the loss, checked against torch,
+    and writes the URL; the page's share link matches it, and the page's iframe snippet (embed=true),
+    put into another page, shows the same batch and loss."""
+    app.goto("/Playground")
+    page = app.page
+    select_cell(page, LOGIT_COL0, 0)  # class 0 of row 0, whose target is class 0
+    edit_selected_cell(page, "-1.25")
+    edited = SEED42.copy()
+    edited[0, 0] = -1.25
+    expected = torch_loss(edited, SEED42_TARGETS)
+    assert expected != SEED42_MEAN
+    app.wait_metric(expected)
+    page.wait_for_function("() => new URLSearchParams(location.search).get('z')?.startsWith('-1.25,')")
+
+    double_click_last_column(page, 3, "7.5")  # class 2 of row 3, its target
+    edited[3, 2] = 7.5
+    expected = torch_loss(edited, SEED42_TARGETS)
+    app.wait_metric(expected)
+    badge = page.get_by_test_id("stAlertContentSuccess").inner_text()
+    assert f"PyTorch agrees: F.cross_entropy gives {expected}" in badge
+    assert editor_logits(page) == edited.tolist()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('z')?.split(';')[3]?.endsWith(',7.5')")
+    assert state.decode_query(query(page)).logits.tolist() == edited.tolist()
+    assert page.locator(EMBEDDED).count() == 0
+    app.screenshot("playground-after-edit.png")
+    app.assert_clean()
+
+    sharing = page.get_by_test_id("stExpander").filter(has_text="Share / embed")
+    sharing.locator("summary").click()
+    codes = sharing.get_by_test_id("stCode")
+    codes.nth(1).wait_for()
+    link, snippet = (code.inner_text().strip() for code in codes.all())
+    assert link == page.url  # what the address bar shows (bound options at their defaults are left out)
+    assert link == f"{app.base_url}/Playground?{urlencode(state.encode_query(state.decode_query(query(page))))}"
+    src = html.unescape(re.fullmatch(r'<iframe src="([^"]+)".*</iframe>', snippet, re.DOTALL).group(1))
+    assert src == f"{link}&embed=true&embed_options=light_theme"
+
+    host = open_app()  # a course page with the snippet in it
+    host.expect_direct_load(src)
+    host.page.set_content(f"<!doctype html><title>A course page</title><body>{snippet}</body>")
+    frame = host.page.locator("iframe").element_handle().content_frame()
+    wait_ready(frame)
+    assert frame.get_by_test_id("stMetricValue").inner_text() == expected
+    assert editor_logits(frame) == edited.tolist()
+    assert frame.locator(EMBEDDED).count() == 1
+    assert frame.get_by_test_id("stException").count() == 0
+    host.screenshot("embedded-iframe.png")
+    host.assert_clean()
+
+
+def test_shared_link_restores_state(app):
+    """A link built with the app's own URL encoding (cat/dog, one row ignored, class weights, sum, ε = 0.1)
+    shows that batch, those options, and torch's loss for them."""
+    preset = state.batch_from_preset("cat_dog")
+    ignored, weight = np.array([False, True, False]), np.array([2.0, 0.5])
+    batch = state.Batch(preset.logits, preset.target, preset.class_names, ignored=ignored, weight=weight)
+    params = state.encode_query(batch) | {"reduction": "sum", "smoothing": "0.1"}
+    assert {"ignore": "1", "w": "2,0.5"}.items() <= params.items()
+    app.goto(f"/Playground?{urlencode(params)}")
+    target = np.where(ignored, -100, batch.target).tolist()
+    expected = torch_loss(batch.logits, target, reduction="sum", label_smoothing=0.1, weight=weight)
+    plain = torch_loss(batch.logits, batch.target.tolist(), reduction="sum", label_smoothing=0.1)
+    assert expected != plain
+    page = app.page
+    assert app.metric() == ("Loss (sum)", expected)
+    headers, rows = grid(page)
+    assert headers[LOGIT_COL0:] == ["cat", "dog"]
+    assert [row[1:3] for row in rows] == [["cat", "false"], ["cat", "true"], ["dog", "false"]]
+    assert editor_logits(page) == batch.logits.tolist()
+    assert page.get_by_role("switch", name="Class weights").is_checked()
+    assert [float(x) for x in grid(page, 1)[1][0][1:]] == weight.tolist()  # the weights editor
+    assert page.get_by_role("combobox", name="Reduction").input_value() == "sum"
+    smoothing = page.get_by_test_id("stSlider").filter(has_text="Label smoothing")
+    assert smoothing.get_by_test_id("stSliderThumbValue").inner_text() == "0.10"
+    assert f"F.cross_entropy gives {expected}" in page.get_by_test_id("stAlertContentSuccess").inner_text()
+    assert query(page) == params  # nothing rewritten or dropped
+    app.assert_clean()
+
+
+@pytest.mark.parametrize(
+    ("bad_query", "reason"),
+    [
+        pytest.param("z=1,2;3", "rows have different lengths", id="ragged-rows"),
+        pytest.param("z=1,2;x,4", "'x' is not a number", id="not-a-number"),
+        pytest.param(
+            "preset=nope&reduction=median&smoothing=abc&temperature=99",
+            "preset 'nope', which does not exist",
+            id="unknown-preset-and-options",
+        ),
+    ],
+)
+def test_malformed_link_falls_back(app, bad_query, reason):
+    """A broken link gives a warning that says what is wrong, and the default example; never an exception.
+    Bound options that their widgets cannot take are dropped from the URL."""
+    app.goto(f"/Playground?{bad_query}")
+    page = app.page
+    for key in ("reduction", "smoothing", "temperature"):
+        wait_query(page, key, None)
+    assert page.get_by_role("combobox", name="Reduction").input_value() == "mean"
+    warning = page.get_by_test_id("stAlertContentWarning")
+    assert warning.count() == 1
+    text = warning.inner_text()
+    assert "This link could not be read" in text
+    assert reason in text
+    assert app.metric() == ("Loss (mean)", SEED42_MEAN)
+    app.assert_clean()
+
+
+@pytest.mark.parametrize("path", ["/", "/Playground"])
+def test_phone_width(app, path):
+    """At 390 px (a phone) nothing sticks out sideways: no horizontal scrolling of the page."""
+    app.page.set_viewport_size(PHONE)
+    app.goto(path, charts=0 if path == "/" else 3)
+    app.page.locator("h1").first.wait_for()
+    widths = horizontal_extent(app.page)
+    assert widths["document"] <= PHONE["width"], widths
+    assert widths["main"] <= widths["main_client"], widths
+    assert widths["outside"] == [], widths
+    app.screenshot(f"phone-390-{path.strip('/') or 'home'}.png")
+    app.assert_clean()
