@@ -19,17 +19,10 @@ against PyTorch live.
 """
 )
 
-st.page_link(
-    "pages/1_Playground.py",
-    label="**Playground**: edit logits and targets, see softmax, the loss and its gradient, step by step",
-    icon=":material/tune:",
-)
-st.page_link(
-    "pages/2_Compare.py",
-    label="**Compare losses**: cross-entropy vs MSE, hinge, label smoothing, focal and the sigmoid loss, "
-    "on the same inputs, with sweeps, loss landscapes and a multi-label tab",
-    icon=":material/compare_arrows:",
-)
+# Short labels (a page_link label does not wrap), each with its sentence below it.
+for path, label, icon, sentence in nav.PAGES[1:]:
+    st.page_link(path, label=f"**{label}**", icon=icon)
+    st.caption(sentence)
 
 st.divider()
 st.caption(

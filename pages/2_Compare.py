@@ -1,21 +1,16 @@
 """Cross-entropy beside MSE, hinge, label smoothing, focal and the sigmoid loss, on the same inputs."""
 
-import dataclasses
-import functools
-
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 import xent_core as xc
-from ui import editors, loss_figures, nav, share, state, tables, theme, torch_check
+from ui import compare_cache, editors, loss_figures, nav, share, state, tables, theme, torch_check
 from ui.state import StateError
 
 P = "cmp"  # session-state prefix of this page
 DEFAULT_LOSSES = ["ce", "smoothed_ce", "mse", "hinge"]
 TABS = ["Sweep one sample", "Loss landscape", "Binary & multi-label"]
-SWEEP_POINTS = 161  # along the target logit, 0.15 apart
-LANDSCAPE_STEPS = 25  # grid points per axis: 625 per loss, smooth enough at the plot's size
 
 st.set_page_config(page_title="Compare losses · xent", page_icon=theme.FAVICON, layout="wide")
 nav.sidebar()
@@ -109,7 +104,7 @@ def sweep_tab(batch: state.Batch, chosen: list[str], opts: xc.LossOptions) -> No
         key=f"{P}.sweep_axis",
     )
     z, t = batch.logits[row], int(batch.target[row])
-    sweep = _sweep(tuple(z.tolist()), t, tuple(chosen), opts)
+    sweep = compare_cache.sweep(tuple(z.tolist()), t, tuple(chosen), opts)
     here_sweep = xc.target_logit_sweep(z, t, z[t : t + 1], [], opts)  # no losses: just margin and p_t
     here = float(here_sweep.margin[0] if axis != "prob" else here_sweep.prob[0])
     st.plotly_chart(
@@ -123,13 +118,6 @@ def sweep_tab(batch: state.Batch, chosen: list[str], opts: xc.LossOptions) -> No
     )
 
 
-@functools.lru_cache(maxsize=256)
-def _sweep(z: tuple[float, ...], target: int, keys: tuple[str, ...], opts: xc.LossOptions) -> xc.Sweep:
-    """Cached per process: an edit in another row reuses the curves."""
-    zt = z[target]
-    return xc.target_logit_sweep(np.array(z), target, np.linspace(zt - 12.0, zt + 12.0, SWEEP_POINTS), keys, opts)
-
-
 def landscape_tab(batch: state.Batch, chosen: list[str], opts: xc.LossOptions) -> None:
     if batch.num_classes < 3:
         st.info("The landscape needs at least three classes: add one under **Batch setup**.", icon=":material/info:")
@@ -141,12 +129,7 @@ def landscape_tab(batch: state.Batch, chosen: list[str], opts: xc.LossOptions) -
         st.info("Pick at least one loss above.", icon=":material/info:")
         return
     z, t = batch.logits[row], int(batch.target[row])
-    rivals = xc.rival_classes(z, t)
-    here = xc.landscape_position(z, t, rivals)
-    lands = {
-        key: dataclasses.replace(_landscape(xc.landscape_reference(z, t, key, rivals), t, key, rivals, opts), here=here)
-        for key in chosen
-    }
+    lands = compare_cache.landscapes(z, t, chosen, opts)
     st.plotly_chart(
         loss_figures.landscape_grid(lands, batch.class_names, t, shared_scale=shared),
         key=f"{P}.fig.land",
@@ -159,16 +142,6 @@ def landscape_tab(batch: state.Batch, chosen: list[str], opts: xc.LossOptions) -
         f"target {names[t]}, all else fixed. Bottom left is confidently right. Arrows show where gradient descent "
         "moves: long arrows in the top right mean a loss that corrects confident mistakes quickly."
     )
-
-
-@functools.lru_cache(maxsize=256)
-def _landscape(
-    reference: tuple[float, ...], target: int, key: str, rivals: tuple[int, int], opts: xc.LossOptions
-) -> xc.Landscape:
-    """Cached per process on what the grid depends on (xc.landscape_reference): with three classes every
-    sample of a shift-invariant loss shares one grid, so edits cost nothing here. (functools, not
-    st.cache_data: its argument hashing costs more than the grid.)"""
-    return xc.loss_landscape(np.array(reference), target, key, steps=LANDSCAPE_STEPS, rivals=rivals, options=opts)
 
 
 def _multilabel_tables() -> dict:

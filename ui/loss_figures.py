@@ -103,8 +103,10 @@ def sweep_chart(sweep: Sweep, here: float, *, x: str = "margin") -> go.Figure:
         hovermode="x unified",
         shapes=[marker],
         annotations=[
-            dict(x=here, y=1.0, yref="paper", text="this sample", showarrow=False, xanchor="left", yanchor="bottom")
+            # inside the top panel, under its upper edge: above it sits the legend
+            dict(x=here, y=0.99, yref="paper", text=" this sample", showarrow=False, xanchor="left", yanchor="top")
         ],
+        margin=dict(theme.BASE_LAYOUT["margin"], t=96),  # room for a two-line legend under the title
         xaxis=dict(domain=[0, 1], anchor="y", matches="x2", showticklabels=False),
         yaxis=dict(domain=[0.55, 1.0], title=dict(text="loss"), rangemode="tozero"),
         xaxis2=_axis(domain=[0, 1], anchor="y2", title=dict(text=x_title)),

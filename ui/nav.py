@@ -5,15 +5,48 @@ from __future__ import annotations
 
 import streamlit as st
 
+# (script, label, icon, the one sentence the landing page shows under its link)
 PAGES = (
-    ("app.py", "Home", ":material/home:"),
-    ("pages/1_Playground.py", "Playground", ":material/tune:"),
-    ("pages/2_Compare.py", "Compare losses", ":material/compare_arrows:"),
+    ("app.py", "Home", ":material/home:", ""),
+    (
+        "pages/1_Playground.py",
+        "Playground",
+        ":material/tune:",
+        "Edit logits and targets; see softmax, the loss and its gradient, step by step.",
+    ),
+    (
+        "pages/2_Compare.py",
+        "Compare losses",
+        ":material/compare_arrows:",
+        "Cross-entropy beside MSE, hinge, label smoothing, focal and the sigmoid loss: numbers, sweeps, landscapes.",
+    ),
+    (
+        "pages/4_Pitfalls.py",
+        "Pitfalls",
+        ":material/warning:",
+        "Five mistakes that run without an error: probabilities as logits, log(softmax), class weights and more.",
+    ),
+    (
+        "pages/5_Images.py",
+        "Images",
+        ":material/grid_on:",
+        "Cross-entropy per pixel: target mask, predicted map, loss heatmap, void pixels (255) ignored.",
+    ),
+    (
+        "pages/6_Information.py",
+        "Information",
+        ":material/functions:",
+        "Entropy, cross-entropy and KL divergence in bits or nats; what a loss value means.",
+    ),
 )
 
 
 def sidebar() -> None:
+    """The page list in the sidebar; nothing when embedded (?embed=true): a course page's iframe
+    shows one example, and any sidebar content would make Streamlit draw the sidebar there."""
+    if st.context.is_embedded:
+        return
     with st.sidebar:
         st.markdown("**xent** · cross-entropy, explained")
-        for path, label, icon in PAGES:
+        for path, label, icon, _ in PAGES:
             st.page_link(path, label=label, icon=icon)

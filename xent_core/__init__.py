@@ -7,7 +7,8 @@ the same numbers. Importing this package loads numpy only (no torch, streamlit o
 Layout: activations (softmax & co.), cross_entropy (cross_entropy, nll_loss), binary (sigmoid
 losses), alternatives (MSE, hinge, focal, sigmoid distance), information (entropy, KL), trace
 (every intermediate, for display), compare (every loss on the same inputs: per-sample values,
-sweeps, landscapes, multi-label), checks (errors and advisory notes), presets (documented examples).
+sweeps, landscapes, multi-label), pitfalls, images (K-dimensional, per pixel), decomposition
+(entropy + KL), checks (errors and advisory notes), presets (documented examples).
 """
 
 from xent_core._reduction import REDUCTIONS, Reduction
@@ -64,7 +65,18 @@ from xent_core.cross_entropy import (
     nll_loss_and_grad,
     nll_loss_grad,
 )
+from xent_core.decomposition import Decomposition, decompose, loss_scale, loss_to_probability, train_val_reading
+from xent_core.images import PixelLosses, Scene, blob_scene, forum_scene, pixel_losses
 from xent_core.information import entropy, kl_div, kl_div_and_grad, kl_div_grad
+from xent_core.pitfalls import (
+    class_weighting,
+    log_softmax_steps,
+    log_softmax_sweep,
+    multilabel_sweep,
+    naive_log_softmax,
+    probs_as_logits,
+    unnormalised_nll,
+)
 from xent_core.presets import MULTI_LABEL, PRESETS, MultiLabelExample, Preset, random_batch
 from xent_core.trace import CrossEntropyTrace, cross_entropy_trace
 
@@ -75,13 +87,16 @@ __all__ = [
     "REDUCTIONS",
     "Advisory",
     "CrossEntropyTrace",
+    "Decomposition",
     "Landscape",
     "LossOptions",
     "LossResult",
     "MultiLabel",
     "MultiLabelExample",
+    "PixelLosses",
     "Preset",
     "Reduction",
+    "Scene",
     "Sweep",
     "XentInputError",
     "advise",
@@ -91,14 +106,18 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "binary_cross_entropy_with_logits_and_grad",
     "binary_cross_entropy_with_logits_grad",
+    "blob_scene",
     "check_logits",
+    "class_weighting",
     "compare_losses",
     "cross_entropy",
     "cross_entropy_and_grad",
     "cross_entropy_grad",
     "cross_entropy_trace",
+    "decompose",
     "describe_position",
     "entropy",
+    "forum_scene",
     "kl_div",
     "kl_div_and_grad",
     "kl_div_grad",
@@ -106,8 +125,12 @@ __all__ = [
     "landscape_reference",
     "log_sigmoid",
     "log_softmax",
+    "log_softmax_steps",
+    "log_softmax_sweep",
     "logsumexp",
     "loss_landscape",
+    "loss_scale",
+    "loss_to_probability",
     "mse_loss",
     "mse_loss_and_grad",
     "mse_loss_grad",
@@ -118,9 +141,13 @@ __all__ = [
     "multi_margin_loss_and_grad",
     "multi_margin_loss_grad",
     "multilabel_losses",
+    "multilabel_sweep",
+    "naive_log_softmax",
     "nll_loss",
     "nll_loss_and_grad",
     "nll_loss_grad",
+    "pixel_losses",
+    "probs_as_logits",
     "random_batch",
     "rival_classes",
     "sigmoid",
@@ -135,4 +162,6 @@ __all__ = [
     "softmax_focal_loss_and_grad",
     "softmax_focal_loss_grad",
     "target_logit_sweep",
+    "train_val_reading",
+    "unnormalised_nll",
 ]

@@ -18,7 +18,7 @@ For 'none' each loss's gradient is that of the sum, so row n of it is d l_n / d 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -195,6 +195,10 @@ class Landscape:
     grad_u: np.ndarray  # (S, S) d loss / d z_a
     grad_v: np.ndarray  # (S, S) d loss / d z_b
     here: tuple[float, float]  # the sample's own (u, v)
+
+    def with_position(self, here: tuple[float, float]) -> Landscape:
+        """The same grid with another sample's place marked (samples can share a grid)."""
+        return replace(self, here=here)
 
 
 def rival_classes(logits, target: int) -> tuple[int, int]:

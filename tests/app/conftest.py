@@ -25,6 +25,18 @@ def open_page(page: str = PLAYGROUND, query: dict[str, str] | None = None) -> Ap
     return at
 
 
+def run(at: AppTest) -> AppTest:
+    """Rerun after setting state or widget values; an exception anywhere on the page fails the test."""
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    """Every metric on the page: label -> shown value."""
+    return {m.label: m.value for m in at.metric}
+
+
 def metric(at: AppTest, label_start: str) -> str:
     for m in at.metric:
         if m.label.startswith(label_start):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import xent_core as xc
 from tests.app.conftest import edit, metric, open_page, open_setup, shown, torch_loss
-from ui import state
+from ui import nav, state
 
 SEED42 = xc.PRESETS["seed42"]
 
@@ -30,7 +32,10 @@ def test_landing_page_links_to_every_page():
     assert not at.exception
     assert "Cross-entropy" in at.title[0].value
     links = [el for el in at.main.children.values() if el.type == "page_link"]
-    assert [link.proto.page for link in links] == ["Playground", "Compare"]
+    # one link per page in the sidebar's list, in its order (page names as Streamlit derives them)
+    expected = [Path(script).stem.split("_", 1)[1] for script, *_ in nav.PAGES[1:]]
+    assert [link.proto.page for link in links] == expected
+    assert len(expected) >= 5
 
 
 def test_opens_on_the_seed42_batch_with_its_documented_losses(playground):

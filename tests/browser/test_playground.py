@@ -178,7 +178,7 @@ def test_playground_direct_link(app):
 
 
 @pytest.mark.parametrize(
-    "script", [script for script, _, _ in nav.PAGES if "Playground" not in script]
+    "script", [script for script, *_ in nav.PAGES if "Playground" not in script]
 )  # the playground has its own test above
 def test_page_direct_link(app, script):
     """Every other page of the sidebar opens cleanly from a direct URL (each page's first run on this

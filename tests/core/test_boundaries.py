@@ -95,6 +95,16 @@ CALLS: dict[str, list[Call]] = {
     "landscape_position": [lambda a: xc.landscape_position(a.z[0], 1, (0, 2))],
     "rival_classes": [lambda a: xc.rival_classes(a.z[0], 1)],
     "multilabel_losses": [lambda a: xc.multilabel_losses(a.z[:3], a.multi_hot[:3], pos_weight=a.w)],
+    "probs_as_logits": [lambda a: xc.probs_as_logits(a.soft, a.y)],
+    "unnormalised_nll": [lambda a: xc.unnormalised_nll(a.p, a.y[:2])],
+    "naive_log_softmax": [lambda a: xc.naive_log_softmax(a.z32)],
+    "log_softmax_steps": [lambda a: xc.log_softmax_steps(a.z[0], 1, "float16")],
+    "log_softmax_sweep": [lambda a: xc.log_softmax_sweep(a.z[0], 1, a.element_w)],
+    "multilabel_sweep": [lambda a: xc.multilabel_sweep(a.z[0], a.multi_hot[0], a.element_w)],
+    "class_weighting": [lambda a: xc.class_weighting(a.z, a.y, a.w)],
+    "pixel_losses": [lambda a: xc.pixel_losses(a.z3d, a.y3d, weight=a.w)],
+    "decompose": [lambda a: xc.decompose(a.soft[0], a.soft[1], unit="bits")],
+    "loss_to_probability": [lambda a: xc.loss_to_probability(a.element_w)],
 }
 
 
@@ -152,7 +162,14 @@ _family(
     lambda f, a: f(a.log_p, a.log_p, log_target=True),
 )
 
-NO_ARRAY_INPUT = {"describe_position", "random_batch"}  # they take indices and sizes, not arrays
+NO_ARRAY_INPUT = {
+    "describe_position",
+    "random_batch",
+    "blob_scene",
+    "forum_scene",
+    "loss_scale",
+    "train_val_reading",
+}  # they take indices and sizes, not arrays
 
 
 def test_every_public_function_is_covered():
