@@ -21,6 +21,12 @@ PAGES = (
         "Cross-entropy beside MSE, hinge, label smoothing, focal and the sigmoid loss: numbers, sweeps, landscapes.",
     ),
     (
+        "pages/3_Training.py",
+        "Training lab",
+        ":material/model_training:",
+        "One network trained with cross-entropy, MSE, the sigmoid loss and others side by side.",
+    ),
+    (
         "pages/4_Pitfalls.py",
         "Pitfalls",
         ":material/warning:",

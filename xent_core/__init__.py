@@ -8,9 +8,11 @@ Layout: activations (softmax & co.), cross_entropy (cross_entropy, nll_loss), bi
 losses), alternatives (MSE, hinge, focal, sigmoid distance), information (entropy, KL), trace
 (every intermediate, for display), compare (every loss on the same inputs: per-sample values,
 sweeps, landscapes, multi-label), pitfalls, images (K-dimensional, per pixel), decomposition
-(entropy + KL), checks (errors and advisory notes), presets (documented examples).
+(entropy + KL), datasets (toy 2-D data for training), training (one
+model per loss, side by side; torch loaded lazily), checks (errors and advisory notes), presets (documented examples).
 """
 
+from xent_core import datasets, training  # modules: training loads torch lazily, inside its functions
 from xent_core._reduction import REDUCTIONS, Reduction
 from xent_core.activations import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
 from xent_core.alternatives import (
@@ -114,6 +116,7 @@ __all__ = [
     "cross_entropy_and_grad",
     "cross_entropy_grad",
     "cross_entropy_trace",
+    "datasets",
     "decompose",
     "describe_position",
     "entropy",
@@ -163,5 +166,6 @@ __all__ = [
     "softmax_focal_loss_grad",
     "target_logit_sweep",
     "train_val_reading",
+    "training",
     "unnormalised_nll",
 ]
