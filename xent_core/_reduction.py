@@ -36,6 +36,18 @@ def reduce(per_sample: np.ndarray, reduction: str, denominator: float) -> np.nda
         return per_sample.dtype.type(total / per_sample.dtype.type(denominator))
 
 
+def reduce_to(per_sample: np.ndarray, reduction: str, denominator: float, dtype) -> np.ndarray:
+    """`reduce` in per_sample's (compute) precision, then the result in `dtype`.
+
+    For float16 input the per-sample values are float32: summing them in half would overflow at
+    65504 where torch, which accumulates half in float, does not. A result beyond half's range
+    becomes inf, as torch's does, without numpy's overflow warning.
+    """
+    out = reduce(per_sample, reduction, denominator)
+    with np.errstate(over="ignore"):
+        return out.astype(dtype, copy=False) if reduction == "none" else np.dtype(dtype).type(out)
+
+
 def grad_scale(reduction: str, denominator: float, *, any_valid: bool = False) -> float:
     """The factor d(reduced)/d(per_sample[n]) for an unweighted sample.
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from xent_core import _shapes
 from xent_core._batch import LogitBatch
-from xent_core._reduction import check_reduction, grad_scale, reduce
+from xent_core._reduction import check_reduction, grad_scale, reduce_to
 from xent_core.activations import log_softmax, sigmoid
 from xent_core.checks import (
     XentInputError,
@@ -53,7 +53,7 @@ def _mse(x, target, reduction, need_grad):
     check_finite(tgt, "target", elementwise=True)
     dtype = _shapes.compute_dtype(arr.dtype)
     diff = arr.astype(dtype, copy=False) - tgt.astype(dtype, copy=False)
-    loss = reduce((diff * diff).astype(arr.dtype, copy=False), reduction, diff.size)
+    loss = reduce_to(diff * diff, reduction, diff.size, arr.dtype)
     if not need_grad:
         return loss, None
     return loss, (2 * grad_scale(reduction, diff.size) * diff).astype(arr.dtype, copy=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from xent_core import _shapes
-from xent_core._reduction import check_reduction, grad_scale, reduce
+from xent_core._reduction import check_reduction, grad_scale, reduce_to
 from xent_core.activations import log_sigmoid, sigmoid
 from xent_core.checks import (
     XentInputError,
@@ -51,7 +51,7 @@ def _broadcast_weight(weight, shape: tuple[int, ...], dtype: np.dtype, name: str
 
 
 def _finish(per_element: np.ndarray, grad: np.ndarray | None, reduction: str, out_dtype):
-    loss = reduce(per_element.astype(out_dtype, copy=False), reduction, per_element.size)
+    loss = reduce_to(per_element, reduction, per_element.size, out_dtype)
     if grad is None:
         return loss, None
     return loss, (grad * grad_scale(reduction, per_element.size)).astype(out_dtype, copy=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from xent_core import _shapes
-from xent_core._reduction import check_reduction, grad_scale, reduce
+from xent_core._reduction import check_reduction, grad_scale, reduce_to
 from xent_core.checks import as_float_array, check_finite, check_non_negative, check_same_shape
 
 
@@ -62,10 +62,10 @@ def _kl(log_probs, target, reduction, log_target, need_grad):
         weight = ts
     if reduction == "batchmean":  # sum / N; an empty batch gives 0 / 0 = nan, as in torch
         batch = x.shape[0] if x.ndim else 1
-        loss = reduce(per.astype(x.dtype), "mean", batch)
+        loss = reduce_to(per, "mean", batch, x.dtype)
         scale = grad_scale("mean", batch)
     else:
-        loss = reduce(per.astype(x.dtype), reduction, per.size)
+        loss = reduce_to(per, reduction, per.size, x.dtype)
         scale = grad_scale(reduction, per.size)
     grad = (-weight * scale).astype(x.dtype) if need_grad else None
     return loss, grad

@@ -672,3 +672,20 @@ def test_activations_keep_low_precision_dtypes_and_match_torch(function, dtype, 
     x = data.draw(xs.arrays(shape, lo, xs.LOGIT_BOUND, dtype=dtype))
     tol = F32 if dtype == np.float32 else F16
     assert_like_torch(getattr(xc, function)(x), getattr(oracle, function)(x), tol=tol, what=function)
+
+
+@pytest.mark.parametrize("reduction", xs.REDUCTIONS)
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("mse_loss", (np.full((4, 4, 4, 4), 21.0, np.float16), np.zeros((4, 4, 4, 4), np.float16))),
+        ("binary_cross_entropy_with_logits", (np.full((64, 64), -30.0, np.float16), np.ones((64, 64), np.float16))),
+        ("kl_div", (np.full((64, 64), -30.0, np.float16), np.ones((64, 64), np.float16))),
+    ],
+)
+def test_float16_sums_beyond_half_range_are_inf_like_torch_and_means_stay_finite(name, args, reduction):
+    # The elements fit in half but their sum does not (> 65504): torch accumulates in float, so 'mean'
+    # is finite and only 'sum' is inf. Summing in half would overflow (and warn) for 'mean' too.
+    expected = getattr(oracle, f"{name}_and_grad")(*args, reduction=reduction)
+    check_loss(name, args, {"reduction": reduction}, tol=F16, expected=expected)
+    assert np.isinf(expected[0]).any() == (reduction == "sum")
