@@ -21,12 +21,9 @@ import streamlit as st
 import xent_core as xc
 from ui import state as S
 from ui.state import Batch, StateError
+from ui.table_edits import apply_number_edits, col, edits
 
 INDEX_MODE, PROBS_MODE = "class index", "probabilities"
-
-
-def _col(c: int) -> str:
-    return f"c{c}"
 
 
 # ---------------------------------------------------------------------------------------------- pure part
@@ -68,30 +65,16 @@ def apply_matrix_edits(
 ) -> tuple[np.ndarray, list[str]]:
     """Replay edits of a numeric (rows x classes) table such as probability targets or weights; an invalid
     cell keeps its last valid value (from `fallback`, the previous run's result, when given)."""
-    out = matrix.copy()
-    errors: list[str] = []
-    for row_key, changes in sorted(edited_rows.items(), key=lambda kv: int(kv[0])):
-        r = int(row_key)
-        if not 0 <= r < out.shape[0]:
-            continue
-        for column, value in changes.items():
-            if column.startswith("c") and column[1:].isdigit() and int(column[1:]) < out.shape[1]:
-                c = int(column[1:])
-                where = (
-                    f"{label}row {r}, column {class_names[c]!r}" if out.shape[0] > 1 else f"{label}{class_names[c]!r}"
-                )
-                try:
-                    out[r, c] = S.parse_cell(value, where, what=what)
-                except StateError as err:
-                    errors.append(str(err))
-                    if fallback is not None:
-                        out[r, c] = fallback[r, c]
-    return out, errors
+
+    def where(r: int, c: int) -> str:
+        return f"{label}row {r}, column {class_names[c]!r}" if matrix.shape[0] > 1 else f"{label}{class_names[c]!r}"
+
+    return apply_number_edits(matrix, edited_rows, where, what=what, fallback=fallback)
 
 
 def logits_frame(batch: Batch) -> pd.DataFrame:
     """The table the logits editor shows: target and ignore columns (index mode), then one column per class."""
-    frame = pd.DataFrame(batch.logits, columns=[_col(c) for c in range(batch.num_classes)])
+    frame = pd.DataFrame(batch.logits, columns=[col(c) for c in range(batch.num_classes)])
     if batch.target_mode == "index":
         frame.insert(0, "ignore", batch.ignored.copy())
         frame.insert(0, "target", [batch.class_names[t] for t in batch.target])
@@ -99,7 +82,7 @@ def logits_frame(batch: Batch) -> pd.DataFrame:
 
 
 def matrix_frame(matrix: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame(matrix, columns=[_col(c) for c in range(matrix.shape[1])])
+    return pd.DataFrame(matrix, columns=[col(c) for c in range(matrix.shape[1])])
 
 
 # ---------------------------------------------------------------------------------------------- widgets
@@ -149,16 +132,11 @@ def _tables(es: EditorState) -> dict:
     return es.tables
 
 
-def _edits(key: str) -> Mapping:
-    value = st.session_state.get(key)
-    return value.get("edited_rows", {}) if isinstance(value, Mapping) else {}
-
-
 def _number_columns(names, *, label_help: str, fmt: str = "%.4f") -> dict:
     return {
         # No `step`: Streamlit truncates a NumberColumn's values to the step's decimals (2.66948 would
         # show as 2.6694 while the tables round to 2.6695) and caps what can be typed.
-        _col(c): st.column_config.NumberColumn(str(name), help=label_help, format=fmt)
+        col(c): st.column_config.NumberColumn(str(name), help=label_help, format=fmt)
         for c, name in enumerate(names)
     }
 
@@ -270,7 +248,7 @@ def batch_editor(prefix: str, *, use_weights: bool, index_only: bool = False) ->
 
     logits_key = f"{prefix}.logits.{v}"
     last = es.effective
-    batch, errs = apply_logit_edits(b, _edits(logits_key), fallback=last)
+    batch, errs = apply_logit_edits(b, edits(logits_key), fallback=last)
     errors += errs
     config = _number_columns(
         b.class_names, label_help="A logit: any real number; softmax turns the row into probabilities."
@@ -293,7 +271,7 @@ def batch_editor(prefix: str, *, use_weights: bool, index_only: bool = False) ->
         probs_key = f"{prefix}.probs.{v}"
         probs, errs = apply_matrix_edits(
             b.probs_target,
-            _edits(probs_key),
+            edits(probs_key),
             b.class_names,
             what="a target probability",
             label="targets: ",
@@ -314,7 +292,7 @@ def batch_editor(prefix: str, *, use_weights: bool, index_only: bool = False) ->
         weight_key = f"{prefix}.weight.{v}"
         w, errs = apply_matrix_edits(
             b.weight[None, :],
-            _edits(weight_key),
+            edits(weight_key),
             b.class_names,
             what="a weight",
             label="weight of ",
