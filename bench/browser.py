@@ -21,11 +21,12 @@ warm-up edit:
     fragment rerun the frontend often commits `running` and `notRunning` in one render, so the
     attribute never changes.)
   * latency = last mutation - t0: input event, websocket round trip, the (fragment) rerun on the
-    server, and the frontend applying every delta (React, plotly redraws, the grid's table).
+    server, and the frontend applying every delta (React, the charts' image decodes, the grid's table).
 
 Cold load: a fresh browser context (empty HTTP cache, no session) per repetition, from navigation
 start (performance.now() = 0) until all three charts are drawn: `requestAnimationFrame` polling
-until three `.js-plotly-plot` elements each hold a `.main-svg`. The server is warm (the edits ran
+until three chart images (server-drawn SVG in `st.image`) have decoded (tests/browser/harness.py's
+CHARTS_DRAWN). The server is warm (the edits ran
 first, torch is imported), so this is the browser's cold start, not the server's.
 
 Limits.
@@ -56,6 +57,7 @@ from pathlib import Path
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import sync_playwright
 
+from tests.browser.harness import CHARTS_DRAWN as HARNESS_CHARTS_DRAWN
 from tests.browser.harness import CHROMIUM, DESKTOP, app_server, launch_chromium, select_cell, wait_ready
 
 TIMEOUT_MS = 60_000
@@ -86,10 +88,7 @@ SETTLED = f"""(quiet) => {{
   if (performance.now() - b.last < quiet) return false;
   return b.last - b.t0;
 }}"""
-CHARTS_DRAWN = """() => {
-  const drawn = [...document.querySelectorAll('.js-plotly-plot')].filter((p) => p.querySelector('.main-svg'));
-  return drawn.length >= 3 ? performance.now() : false;
-}"""
+CHARTS_DRAWN = f"""() => ({HARNESS_CHARTS_DRAWN})(3) ? performance.now() : false"""
 
 
 # ---------------------------------------------------------------------------------------------- page

@@ -118,22 +118,11 @@ def workbench() -> None:
     for note in xc.advise(batch.logits, target if batch.target_mode == "probs" else None):
         st.info(note.message, icon=":material/lightbulb:")
 
-    # charts
+    # charts: drawn on the server as SVG (ui/svg.py says why); their numbers are in the tables below
     left, right = st.columns(2)
-    left.plotly_chart(
-        figures.probability_bars(trace.probs, trace.target_distribution, names, trace.ignored),
-        key=f"{P}.fig.probs",
-        config=theme.PLOTLY_CONFIG,
-    )
-    right.plotly_chart(
-        figures.loss_bars(trace.per_sample, trace.baseline, trace.ignored),
-        key=f"{P}.fig.loss",
-        config=theme.PLOTLY_CONFIG,
-    )
-    marked = figures.target_mask(trace.target_distribution)
-    st.plotly_chart(
-        figures.gradient_heatmap(trace.grad, names, marked), key=f"{P}.fig.grad", config=theme.PLOTLY_CONFIG
-    )
+    figures.probability_bars(trace.probs, trace.target_distribution, names, trace.ignored).show(left)
+    figures.loss_bars(trace.per_sample, trace.baseline, trace.ignored).show(right)
+    figures.gradient_heatmap(trace.grad, names, figures.target_mask(trace.target_distribution)).show(st)
     st.caption(GRADIENT_NOTE)
 
     # the pipeline, step by step

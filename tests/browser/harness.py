@@ -108,11 +108,19 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
+# A drawn chart: a plotly chart, or one of the app's server-drawn SVG charts (an st.image whose image has loaded).
+CHARTS_DRAWN = """n => {
+  const plotly = [...document.querySelectorAll('.js-plotly-plot')].filter((p) => p.querySelector('.main-svg'));
+  const images = [...document.querySelectorAll('[data-testid=stImage] img')].filter((i) => i.naturalWidth);
+  return plotly.length + images.length >= n;
+}"""
+
+
 def wait_ready(page, *, charts: int = 3) -> None:
-    """Wait until at least `charts` plotly charts exist, the script run has finished, and every element is
-    drawn (no skeleton: the frontend loads some elements' code on first use and shows a placeholder until then)."""
+    """Wait until at least `charts` charts are drawn, the script run has finished, and every element is drawn
+    (no skeleton: the frontend loads some elements' code on first use and shows a placeholder until then)."""
     if charts:
-        page.wait_for_function("n => document.querySelectorAll('.js-plotly-plot').length >= n", arg=charts)
+        page.wait_for_function(CHARTS_DRAWN, arg=charts)
     page.wait_for_selector(READY, state="attached")
     page.wait_for_function("() => !document.querySelector('[data-testid^=stSkeleton]')")
 

@@ -6,6 +6,7 @@ Screenshots go to tests/browser/artifacts/ (gitignored).
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -81,11 +82,19 @@ def editor_logits(page) -> list[list[float]]:
     return [[float(x) for x in row[LOGIT_COL0:]] for row in grid(page)[1]]
 
 
+def chart_svg(page, nth: int) -> str:
+    """The SVG document of the page's `nth` chart (an st.image showing a data: URL)."""
+    src = page.get_by_test_id("stImage").nth(nth).locator("img").get_attribute("src")
+    assert src.startswith("data:image/svg+xml;base64,")
+    return base64.b64decode(src.split(",", 1)[1]).decode()
+
+
 def bar_labels(page) -> list[str]:
-    """The per-sample loss labels printed on the bars of the second chart, top to bottom."""
-    labels = page.locator(".js-plotly-plot").nth(1).locator("text.bartext")
-    tops = labels.evaluate_all("ts => ts.map(t => t.getBoundingClientRect().y)")
-    return [text for _, text in sorted(zip(tops, labels.all_text_contents(), strict=True))]
+    """The per-sample losses printed on the loss chart's bars (top to bottom), checked against its alt text."""
+    labels = re.findall(r">(\d+\.\d{4})</text>", chart_svg(page, 1))
+    alt = page.get_by_test_id("stImage").nth(1).locator("img").get_attribute("alt")
+    assert re.findall(r"row \d+: ([^;]+)", alt) == labels
+    return labels
 
 
 def edit_selected_cell(page, text: str) -> None:
@@ -172,7 +181,7 @@ def test_playground_direct_link(app):
     assert editor_logits(page) == SEED42.tolist()
     badge = page.get_by_test_id("stAlertContentSuccess")  # Streamlit's green st.success box
     assert f"PyTorch agrees: F.cross_entropy gives {SEED42_MEAN}" in badge.inner_text()
-    assert page.locator(".js-plotly-plot").count() == 3
+    assert page.get_by_test_id("stImage").count() == 3
     app.screenshot("playground-desktop.png")
     app.assert_clean()
 
