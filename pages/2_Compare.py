@@ -107,9 +107,7 @@ def sweep_tab(batch: state.Batch, chosen: list[str], opts: xc.LossOptions) -> No
     sweep = compare_cache.sweep(tuple(z.tolist()), t, tuple(chosen), opts)
     here_sweep = xc.target_logit_sweep(z, t, z[t : t + 1], [], opts)  # no losses: just margin and p_t
     here = float(here_sweep.margin[0] if axis != "prob" else here_sweep.prob[0])
-    st.plotly_chart(
-        loss_figures.sweep_chart(sweep, here, x=axis or "margin"), key=f"{P}.fig.sweep", config=theme.PLOTLY_CONFIG
-    )
+    loss_figures.sweep_chart(sweep, here, x=axis or "margin").show(st)
     st.caption(
         "Read the bottom panel from the left: when the target logit trails far behind, cross-entropy's push "
         "stays at its maximum (|∂loss/∂z_t| → 1) while MSE's and the sigmoid loss's fade to zero: a confidently "
@@ -130,11 +128,7 @@ def landscape_tab(batch: state.Batch, chosen: list[str], opts: xc.LossOptions) -
         return
     z, t = batch.logits[row], int(batch.target[row])
     lands = compare_cache.landscapes(z, t, chosen, opts)
-    st.plotly_chart(
-        loss_figures.landscape_grid(lands, batch.class_names, t, shared_scale=shared),
-        key=f"{P}.fig.land",
-        config=theme.PLOTLY_CONFIG,
-    )
+    loss_figures.landscape_grid(lands, batch.class_names, t, shared_scale=shared).show(st)
     a, b = lands[chosen[0]].rivals
     names = batch.class_names
     st.caption(
@@ -203,7 +197,7 @@ def multilabel_tab() -> None:
     b.metric("softmax + CE (mean)", theme.fmt(ml.ce_mean))
     st.dataframe(tables.multilabel_frame(ml, labels, names), hide_index=True)
     row = st.selectbox("Photo", range(len(labels)), format_func=lambda r: f"row {r}", key=f"{P}.ml.row")
-    st.plotly_chart(loss_figures.multilabel_bars(ml, row, labels, names), key=f"{P}.fig.ml", config=theme.PLOTLY_CONFIG)
+    loss_figures.multilabel_bars(ml, row, labels, names).show(st)
 
 
 def _badge(check: torch_check.CrossCheck, what: str) -> None:
@@ -242,11 +236,7 @@ def workbench(chosen: list[str], opts: xc.LossOptions) -> None:
         for col, (key, r) in zip(st.columns(len(results)), results.items(), strict=True):
             col.metric(f"{xc.LOSSES[key].name} (mean)", theme.fmt(r.mean), help=f"torch: {xc.LOSSES[key].torch}")
         left, right = st.columns([3, 2])
-        left.plotly_chart(
-            loss_figures.loss_bars_by_sample(results, [f"row {n}" for n in range(batch.num_samples)]),
-            key=f"{P}.fig.bars",
-            config=theme.PLOTLY_CONFIG,
-        )
+        loss_figures.loss_bars_by_sample(results, [f"row {n}" for n in range(batch.num_samples)]).show(left)
         if batch.num_samples <= 8:
             right.markdown("**How each loss ranks the samples** (the one it charges most first)")
             right.markdown("\n".join(ranking_lines(results)))

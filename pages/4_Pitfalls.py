@@ -416,9 +416,7 @@ def multilabel_tab() -> None:
     else:
         st.error("PyTorch DISAGREES. " + text, icon=":material/cancel:")
     left, right = st.columns(2)
-    left.plotly_chart(
-        loss_figures.multilabel_bars(ml, row, ex.labels, names), key=f"{P}.fig.ml", config=theme.PLOTLY_CONFIG
-    )
+    loss_figures.multilabel_bars(ml, row, ex.labels, names).show(left)
     right.plotly_chart(PF.multilabel_sweep_chart(sweep), key=f"{P}.fig.mlsweep", config=theme.PLOTLY_CONFIG)
     st.dataframe(tables.multilabel_frame(ml, ex.labels, names), hide_index=True)
     st.caption(

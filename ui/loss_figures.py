@@ -1,8 +1,8 @@
-"""Pure figure builders for the loss comparison: xent_core.compare results in, a plotly Figure out.
+"""Pure figure builders for the loss comparison: xent_core.compare results in, an SVG chart out.
 
-Same rules as ui/figures.py: plain trace dicts through `theme.figure` (no validators at run time; the
-tests validate every spec), user text escaped, colour never the only cue (each loss also has its
-own dash pattern).
+Same rules as ui/figures.py (and drawn with the same kit, ui/svg.py, for the same reason: these
+charts change on every edit): user text escaped, colour never the only cue (each loss also has its
+own dash pattern, true labels are hatched), the numbers summarised in `alt`.
 """
 
 from __future__ import annotations
@@ -10,136 +10,190 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 
-from ui import theme
+from ui import svg, theme
+from ui.svg import Key, SvgChart
 from xent_core.compare import LOSSES, Landscape, LossResult, MultiLabel, Sweep
 
 # One colour and one dash per loss, the same on every chart of the page.
 LOSS_STYLE = {
-    "ce": (theme.BLUE, "solid"),
-    "smoothed_ce": (theme.SKY, "dash"),
-    "mse": (theme.ORANGE, "dot"),
-    "hinge": (theme.GREEN, "dashdot"),
-    "focal": (theme.PURPLE, "longdash"),
-    "sigmoid": (theme.VERMILLION, "longdashdot"),
+    "ce": (theme.BLUE, None),
+    "smoothed_ce": (theme.SKY, "7 4"),
+    "mse": (theme.ORANGE, "2 3"),
+    "hinge": (theme.GREEN, "9 3 2 3"),
+    "focal": (theme.PURPLE, "14 5"),
+    "sigmoid": (theme.VERMILLION, "14 4 2 4"),
 }
 SEQUENTIAL = [[0.0, "#f7fbff"], [0.25, "#c6dbef"], [0.5, "#6baed6"], [0.75, "#2171b5"], [1.0, "#08306b"]]
+LEFT = 52  # px: room for the y tick labels and the axis title
 
 
 def loss_label(key: str) -> str:
     return LOSSES[key].name
 
 
-def _color(key: str) -> str:
-    return LOSS_STYLE[key][0]
+def loss_key(key: str) -> Key:
+    color, dash = LOSS_STYLE[key]
+    return Key(loss_label(key), color, "line", dash)
 
 
-def _axis(**extra) -> dict:
-    return {**theme.BASE_LAYOUT["xaxis"], **extra}
+def _axis_title(canvas: svg.Canvas, text: str, x: float, y_mid: float) -> None:
+    canvas.text(x, y_mid, text, size=11, anchor="middle", fill=svg.MUTED, rotate=-90)
 
 
-def loss_bars_by_sample(results: Mapping[str, LossResult], row_labels: Sequence[str]) -> go.Figure:
+def _finite_top(*arrays) -> float:
+    tops = [float(np.max(a[np.isfinite(a)], initial=0.0)) for a in arrays]
+    return max(tops, default=0.0)
+
+
+def _vertical_bars(
+    canvas: svg.Canvas,
+    groups: Sequence[str],
+    series: Sequence[tuple[str, np.ndarray]],
+    top: float,
+    *,
+    y0: float,
+    plot_h: float,
+    right: float,
+    hatched: np.ndarray | None = None,
+    percent: bool = False,
+) -> None:
+    """Grouped vertical bars: one group per label in `groups`, one bar per (colour, values) series.
+
+    hatched: (groups, series) bool, bars that carry the target hatch. percent: ticks as 0%..100%.
+    """
+    ticks = [0, 0.25, 0.5, 0.75, 1.0] if percent else svg.nice_ticks(top)
+    top = ticks[-1]
+    step = ticks[1] - ticks[0]
+
+    def y_of(v: float) -> float:
+        return y0 + plot_h - v / top * plot_h
+
+    labels = [f"{t:.0%}" for t in ticks] if percent else [svg.tick_label(t, step) for t in ticks]
+    svg.y_axis(canvas, ticks, labels, y_of, LEFT, right)
+    n, k = len(groups), len(series)
+    group_w = (right - LEFT) / max(n, 1)
+    bar_w = max(1.0, group_w * 0.8 / max(k, 1))
+    every = max(1, int(np.ceil(n * 44 / (right - LEFT))))  # label every `every`-th group so labels never collide
+    hatch = svg.add_hatch(canvas) if hatched is not None else None
+    canvas.open_plot((0.0, 1.0), (LEFT, right), (0.0, top), (y0 + plot_h, y0))
+    for g in range(n):
+        x0 = LEFT + g * group_w + group_w * 0.1
+        for s, (color, values) in enumerate(series):
+            v = float(values[g])
+            v = v if np.isfinite(v) else 0.0
+            x, y = x0 + s * bar_w, y_of(min(v, top))
+            canvas.rect(x, y, bar_w - (1 if bar_w > 3 else 0), y0 + plot_h - y, color, mark="bar")
+            if hatched is not None and hatched[g, s]:
+                canvas.rect(x, y, bar_w - 1, y0 + plot_h - y, hatch)
+        if g % every == 0:
+            canvas.text(
+                LEFT + (g + 0.5) * group_w,
+                y0 + plot_h + 10,
+                svg.clip(groups[g], group_w * every, 11),
+                size=11,
+                anchor="middle",
+            )
+    canvas.close_plot()
+    canvas.line(LEFT, y0 + plot_h, right, y0 + plot_h, "#c7ccd1")
+
+
+def loss_bars_by_sample(results: Mapping[str, LossResult], row_labels: Sequence[str]) -> SvgChart:
     """Grouped bars: for each sample, one bar per loss, so their rankings of the samples can be compared."""
-    labels = [theme.safe_label(x) for x in row_labels]
-    data = [
-        dict(
-            type="bar",
-            name=loss_label(key),
-            x=labels,
-            y=r.per_sample.tolist(),
-            marker=dict(color=_color(key)),
-            hovertemplate="%{x} · %{fullData.name}: %{y:.4f}<extra></extra>",
-        )
-        for key, r in results.items()
+    width, right = 480, 470
+    canvas = svg.Canvas(width, 0)
+    keys = [Key(loss_label(key), LOSS_STYLE[key][0]) for key in results]
+    y0 = svg.legend(canvas, keys, LEFT, 12, right) + 8
+    plot_h = 220
+    top = _finite_top(*(r.per_sample for r in results.values())) * 1.05
+    series = [(LOSS_STYLE[key][0], r.per_sample) for key, r in results.items()]
+    _vertical_bars(canvas, row_labels, series, top, y0=y0, plot_h=plot_h, right=right)
+    _axis_title(canvas, "loss", 12, y0 + plot_h / 2)
+    canvas.height = int(y0 + plot_h + 24)
+    rows = [
+        f"{row_labels[n]}: "
+        + ", ".join(f"{loss_label(key)} {theme.fmt(r.per_sample[n])}" for key, r in results.items())
+        for n in range(min(len(row_labels), svg.SUMMARY_ROWS))
     ]
-    return theme.figure(
-        data,
+    return SvgChart(
+        canvas.document(),
         title="Each loss on each sample",
-        height=320,
-        barmode="group",
-        bargap=0.2,
-        xaxis=dict(type="category"),
-        yaxis=dict(title=dict(text="loss")),
+        alt="Grouped bars, one group per sample, one bar per loss. " + svg.summary(rows, len(row_labels)),
+        width=canvas.width,
+        height=canvas.height,
     )
 
 
-def sweep_chart(sweep: Sweep, here: float, *, x: str = "margin") -> go.Figure:
-    """Loss (top) and |d loss / d z_t| (bottom) of each loss along the sweep; the sample's own place dashed.
+def sweep_chart(sweep: Sweep, here: float, *, x: str = "margin") -> SvgChart:
+    """Loss (top panel) and |d loss / d z_t| (bottom panel) of each loss along the sweep; the sample's own place dotted.
 
     x: "margin" (z_t minus the strongest other logit) or "prob" (the target's softmax probability).
     here: the sample's own x, in the same unit.
     """
-    xs = (sweep.margin if x == "margin" else sweep.prob).tolist()
-    data = []
-    for key in sweep.loss:
-        color, dash = LOSS_STYLE[key]
-        common = dict(type="scatter", mode="lines", x=xs, name=loss_label(key), legendgroup=key)
-        data.append(
-            dict(
-                common,
-                y=sweep.loss[key].tolist(),
-                line=dict(color=color, dash=dash, width=2.5),
-                hovertemplate="%{fullData.name}: loss %{y:.4f}<extra></extra>",
-            )
-        )
-        data.append(
-            dict(
-                common,
-                y=np.abs(sweep.target_grad[key]).tolist(),
-                line=dict(color=color, dash=dash, width=2.5),
-                showlegend=False,
-                xaxis="x2",
-                yaxis="y2",
-                hovertemplate="%{fullData.name}: |∂loss/∂z_t| %{y:.4f}<extra></extra>",
-            )
-        )
-    x_title = "z_t − strongest other logit (negative: wrong, positive: right)" if x == "margin" else "p_t"
-    marker = dict(type="line", x0=here, x1=here, y0=0, y1=1, yref="paper", line=dict(color=theme.INK, dash="dot"))
-    return theme.figure(
-        data,
-        title="Moving the target logit from confidently wrong to confidently right",
-        height=560,
-        hovermode="x unified",
-        shapes=[marker],
-        annotations=[
-            # inside the top panel, under its upper edge: above it sits the legend
-            dict(x=here, y=0.99, yref="paper", text=" this sample", showarrow=False, xanchor="left", yanchor="top")
-        ],
-        margin=dict(theme.BASE_LAYOUT["margin"], t=96),  # room for a two-line legend under the title
-        xaxis=dict(domain=[0, 1], anchor="y", matches="x2", showticklabels=False),
-        yaxis=dict(domain=[0.55, 1.0], title=dict(text="loss"), rangemode="tozero"),
-        xaxis2=_axis(domain=[0, 1], anchor="y2", title=dict(text=x_title)),
-        yaxis2=_axis(domain=[0.0, 0.45], title=dict(text="|∂loss/∂z_t|: the push"), rangemode="tozero"),
+    width, right = 760, 744
+    xs = np.asarray(sweep.margin if x == "margin" else sweep.prob, dtype=float)
+    lo, hi = float(xs.min()), float(xs.max())
+    if x == "prob":
+        lo, hi = 0.0, 1.0
+    canvas = svg.Canvas(width, 0)
+    y_top = svg.legend(canvas, [loss_key(key) for key in sweep.loss], LEFT, 12, right) + 8
+
+    def x_of(v):
+        return LEFT + (np.asarray(v, dtype=float) - lo) / ((hi - lo) or 1.0) * (right - LEFT)
+
+    if x == "prob":
+        x_ticks, x_labels = [0, 0.25, 0.5, 0.75, 1.0], ["0%", "25%", "50%", "75%", "100%"]
+    else:
+        step = 2.0 if hi - lo <= 30 else 5.0
+        x_ticks = np.arange(np.ceil(lo / step) * step, hi + 1e-9, step).tolist()
+        x_labels = [f"{t:g}" for t in x_ticks]
+    panels = (
+        ("loss", {key: sweep.loss[key] for key in sweep.loss}, 210),
+        ("the push", {key: np.abs(sweep.target_grad[key]) for key in sweep.loss}, 150),
     )
+    px = x_of(xs).tolist()
+    hx = float(x_of(here))
+    y0 = y_top
+    for title, curves, plot_h in panels:
+        top = _finite_top(*curves.values()) * 1.05 or 1.0
+        ticks = svg.nice_ticks(top)
+        top, step = ticks[-1], ticks[1] - ticks[0]
 
+        def y_of(v, y0=y0, plot_h=plot_h, top=top):
+            return y0 + plot_h - np.minimum(np.asarray(v, dtype=float), top) / top * plot_h
 
-def _arrows(land: Landscape, stride: int, unit: float, axis_suffix: str) -> dict:
-    """Descent directions (−gradient) on every `stride`-th grid point, as line segments with heads.
+        for t in x_ticks:
+            canvas.line(float(x_of(t)), y0, float(x_of(t)), y0 + plot_h, svg.GRID)
+        svg.y_axis(canvas, ticks, [svg.tick_label(t, step) for t in ticks], y_of, LEFT, right)
+        _axis_title(canvas, title, 12, y0 + plot_h / 2)
+        canvas.open_plot((lo, hi), (LEFT, right), (0.0, top), (y0 + plot_h, y0))
+        for key, values in curves.items():
+            color, dash = LOSS_STYLE[key]
+            canvas.polyline(px, y_of(values).tolist(), color, width=2.5, dash=dash, mark=f"curve-{key}")
+        canvas.close_plot()
+        canvas.line(LEFT, y0 + plot_h, right, y0 + plot_h, "#c7ccd1")
+        canvas.line(hx, y0, hx, y0 + plot_h, theme.INK, width=1.2, dash="2 3", mark="here")
+        y0 += plot_h + 28
+    canvas.text(hx + 4, y_top + 8, "this sample", size=11)
+    for t, label in zip(x_ticks, x_labels, strict=True):
+        canvas.text(float(x_of(t)), y0 - 4, label, size=11, anchor="middle", fill=svg.MUTED)
+    x_title = "z_t − strongest other logit (negative: wrong, positive: right)" if x == "margin" else "p_t"
+    canvas.text((LEFT + right) / 2, y0 + 14, x_title, size=11, anchor="middle", fill=svg.MUTED)
+    canvas.height = int(y0 + 26)
 
-    unit: the gradient length drawn as one grid step times the stride (shared across panels, so a
-    short arrow means a weak push on every panel alike). Arrows under 2% of that are left out.
-    """
-    scale = (land.u[1] - land.u[0]) * stride * 0.9 / unit
-    gu, gv = -land.grad_u[::stride, ::stride], -land.grad_v[::stride, ::stride]
-    x0, y0 = np.meshgrid(land.u[::stride], land.v[::stride])
-    keep = np.hypot(gu, gv) >= unit * 0.02
-    n = int(keep.sum())
-    # Each arrow is (start, end, gap): one trace for all of them; None breaks the line between arrows.
-    xs = np.column_stack([x0[keep], x0[keep] + gu[keep] * scale, np.zeros(n)]).round(4).ravel().tolist()
-    ys = np.column_stack([y0[keep], y0[keep] + gv[keep] * scale, np.zeros(n)]).round(4).ravel().tolist()
-    xs[2::3] = ys[2::3] = [None] * n
-    return dict(
-        type="scatter",
-        mode="lines+markers",
-        x=xs,
-        y=ys,
-        line=dict(color="rgba(31,41,51,0.55)", width=1.2),
-        marker=dict(symbol="arrow", size=[0, 7, 0] * n, angleref="previous", color="rgba(31,41,51,0.8)"),
-        hoverinfo="skip",
-        showlegend=False,
-        xaxis=f"x{axis_suffix}",
-        yaxis=f"y{axis_suffix}",
+    at = int(np.argmin(np.abs(xs - here)))
+    unit = "margin" if x == "margin" else "p_t"
+    parts = [
+        f"{loss_label(key)} loss {theme.fmt(sweep.loss[key][at])}, push {theme.fmt(abs(sweep.target_grad[key][at]))}"
+        for key in sweep.loss
+    ]
+    return SvgChart(
+        canvas.document(),
+        title="Moving the target logit from confidently wrong to confidently right",
+        alt=f"Line charts of each loss (top) and of its push on the target logit (bottom) against the {unit}, "
+        f"from {lo:.3g} to {hi:.3g}. At this sample ({unit} {here:.3g}): " + "; ".join(parts) + ".",
+        width=canvas.width,
+        height=canvas.height,
     )
 
 
@@ -150,130 +204,141 @@ def landscape_grid(
     *,
     shared_scale: bool = True,
     arrows: int = 9,
-) -> go.Figure:
-    """Small multiples, one heatmap per loss over (z_a − z_t, z_b − z_t), arrows pointing downhill.
+) -> SvgChart:
+    """Small multiples, one loss surface per loss over (z_a − z_t, z_b − z_t), arrows pointing downhill.
 
-    shared_scale: one colour scale and one arrow length for every panel (compare magnitudes), or each
-    panel on its own (compare shapes). arrows: about this many arrows per side.
+    Each surface is a raster (its grid of losses as a smoothed PNG); the arrows are −gradient on
+    about `arrows` points per side. shared_scale: one colour scale and one arrow length for every
+    panel (compare magnitudes), or each panel on its own (compare shapes).
     """
     keys = list(landscapes)
-    k = len(keys)
-    if k == 0:
-        return theme.figure([], title="Pick at least one loss", height=200)
+    if not keys:
+        canvas = svg.Canvas(300, 40)
+        canvas.text(8, 20, "Pick at least one loss.", size=13)
+        return SvgChart(canvas.document(), "Loss landscapes", "No loss picked.", canvas.width, canvas.height)
     first = landscapes[keys[0]]
     a, b = first.rivals
-    name_t, name_a, name_b = (theme.safe_label(class_names[i]) for i in (target, a, b))
+    name_t, name_a, name_b = (str(class_names[i]) for i in (target, a, b))
+    k = len(keys)
+    side = int(min(240, max(150, (780 - 60 * k) / k)))  # px per square panel
+    gap, top_pad = 26, 30
+    bar_w = 58 if shared_scale else 0
+    width = LEFT + k * side + (k - 1) * gap + bar_w + 12
+    canvas = svg.Canvas(width, top_pad + side + 46)
+    canvas.defs.append(
+        '<marker id="head" viewBox="0 0 6 6" refX="5" refY="3" markerWidth="3.2" markerHeight="3.2" orient="auto">'
+        '<path d="M0,0 L6,3 L0,6 z" fill="#1f2933" fill-opacity="0.75"/></marker>'
+    )
+    top = max(_finite_top(land.loss) for land in landscapes.values()) or 1.0
+    strongest = max(_finite_top(np.hypot(land.grad_u, land.grad_v)) for land in landscapes.values()) or 1.0
     stride = max(1, len(first.u) // arrows)
-    top = max(float(land.loss.max()) for land in landscapes.values()) or 1.0
-    strongest = max(float(np.hypot(land.grad_u, land.grad_v).max()) for land in landscapes.values()) or 1.0
-    gap = 0.04
-    width = (1 - gap * (k - 1)) / k
-    data, layout, titles = [], {}, []
+    summary = []
     for idx, key in enumerate(keys):
         land = landscapes[key]
-        suffix = "" if idx == 0 else str(idx + 1)
-        x0 = idx * (width + gap)
-        zmax = top if shared_scale else (float(land.loss.max()) or 1.0)
-        unit = strongest if shared_scale else (float(np.hypot(land.grad_u, land.grad_v).max()) or 1.0)
-        data.append(
-            dict(
-                type="heatmap",
-                x=land.u.tolist(),
-                y=land.v.tolist(),
-                z=np.round(land.loss, 4).tolist(),
-                zmin=0,
-                zmax=zmax,
-                colorscale=SEQUENTIAL,
-                showscale=shared_scale and idx == k - 1,
-                colorbar=dict(title=dict(text="loss"), thickness=10),
-                xaxis=f"x{suffix}",
-                yaxis=f"y{suffix}",
-                hovertemplate=f"{name_a} − {name_t}: %{{x:.2f}}<br>{name_b} − {name_t}: %{{y:.2f}}"
-                "<br>loss %{z:.4f}<extra></extra>",
+        x0, y0 = LEFT + idx * (side + gap), top_pad
+        u0, u1, v0, v1 = float(land.u[0]), float(land.u[-1]), float(land.v[0]), float(land.v[-1])
+
+        def px(u, x0=x0, u0=u0, u1=u1):
+            return x0 + (np.asarray(u, dtype=float) - u0) / ((u1 - u0) or 1.0) * side
+
+        def py(v, y0=y0, v0=v0, v1=v1):
+            return y0 + side - (np.asarray(v, dtype=float) - v0) / ((v1 - v0) or 1.0) * side
+
+        zmax = top if shared_scale else (_finite_top(land.loss) or 1.0)
+        raster = svg.colormap(land.loss[::-1], SEQUENTIAL, 0.0, zmax)  # rows top to bottom: v descending
+        canvas.image(x0, y0, side, side, svg.png_data_url(raster))
+        canvas.rect(x0, y0, side, side, "none", stroke="#c7ccd1", stroke_width=1)
+        canvas.text(x0 + side / 2, y0 - 12, loss_label(key), size=12, anchor="middle", bold=True)
+
+        unit = strongest if shared_scale else (_finite_top(np.hypot(land.grad_u, land.grad_v)) or 1.0)
+        length = side / len(land.u) * stride * 0.9 / unit  # px per unit of gradient
+        gu, gv = -land.grad_u[::stride, ::stride], -land.grad_v[::stride, ::stride]
+        uu, vv = np.meshgrid(land.u[::stride], land.v[::stride])
+        keep = np.hypot(gu, gv) >= unit * 0.02
+        xs, ys = px(uu[keep]), py(vv[keep])
+        xe, ye = xs + gu[keep] * length, ys - gv[keep] * length
+        canvas.defs.append(
+            f'<clipPath id="panel{idx}"><rect x="{x0}" y="{y0}" width="{side}" height="{side}"/></clipPath>'
+        )
+        canvas.parts.append(f'<g clip-path="url(#panel{idx})">')
+        for x1, y1, x2, y2 in zip(xs.tolist(), ys.tolist(), xe.tolist(), ye.tolist(), strict=True):
+            canvas.parts.append(
+                f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#1f2933" '
+                'stroke-opacity="0.6" stroke-width="1.5" marker-end="url(#head)" class="arrow"/>'
             )
+        canvas.parts.append("</g>")
+        hx, hy = float(px(np.clip(land.here[0], u0, u1))), float(py(np.clip(land.here[1], v0, v1)))
+        for color, w in (("white", 4.5), (theme.VERMILLION, 2.2)):
+            canvas.line(hx - 6, hy - 6, hx + 6, hy + 6, color, width=w, mark="here")
+            canvas.line(hx - 6, hy + 6, hx + 6, hy - 6, color, width=w)
+        for u in (u0, (u0 + u1) / 2, u1):
+            canvas.text(float(px(u)), y0 + side + 10, f"{u:.3g}", size=10, anchor="middle", fill=svg.MUTED)
+        canvas.text(
+            x0 + side / 2,
+            y0 + side + 28,
+            svg.clip(f"z({name_a}) − z({name_t})", side, 11),
+            size=11,
+            anchor="middle",
+            fill=svg.MUTED,
         )
-        data.append(_arrows(land, stride, unit, suffix))
-        data.append(
-            dict(
-                type="scatter",
-                mode="markers",
-                x=[land.here[0]],
-                y=[land.here[1]],
-                marker=dict(symbol="x", size=12, color=theme.VERMILLION, line=dict(width=2, color="white")),
-                name="this sample",
-                showlegend=False,
-                xaxis=f"x{suffix}",
-                yaxis=f"y{suffix}",
-                hovertemplate="this sample<extra></extra>",
-            )
+        if idx == 0:
+            for v in (v0, (v0 + v1) / 2, v1):
+                canvas.text(x0 - 4, float(py(v)), f"{v:.3g}", size=10, anchor="end", fill=svg.MUTED)
+            _axis_title(canvas, svg.clip(f"z({name_b}) − z({name_t})", side, 11), 12, y0 + side / 2)
+        if not shared_scale:
+            canvas.text(x0 + side, y0 - 12, f"max {zmax:.3g}", size=10, anchor="end", fill=svg.MUTED)
+        summary.append(
+            f"{loss_label(key)}: from {theme.fmt(np.nanmin(land.loss))} to {theme.fmt(np.nanmax(land.loss))}"
         )
-        layout[f"xaxis{suffix}"] = _axis(
-            domain=[x0, x0 + width],
-            anchor=f"y{suffix}",
-            title=dict(text=f"z({name_a}) − z({name_t})"),
-            range=[land.u[0], land.u[-1]],
-            constrain="domain",
-        )
-        layout[f"yaxis{suffix}"] = _axis(
-            anchor=f"x{suffix}",
-            title=dict(text=f"z({name_b}) − z({name_t})" if idx == 0 else ""),
-            range=[land.v[0], land.v[-1]],
-            scaleanchor=f"x{suffix}",
-        )
-        titles.append(
-            dict(
-                text=f"<b>{loss_label(key)}</b>",
-                x=x0 + width / 2,
-                y=1.0,
-                xref="paper",
-                yref="paper",
-                xanchor="center",
-                yanchor="bottom",
-                showarrow=False,
-            )
-        )
-    return theme.figure(
-        data,
+    if shared_scale:
+        bx = LEFT + k * side + (k - 1) * gap + 16
+        stops = "".join(f'<stop offset="{1 - s:g}" stop-color="{c}"/>' for s, c in reversed(SEQUENTIAL))
+        canvas.defs.append(f'<linearGradient id="seq" x1="0" y1="0" x2="0" y2="1">{stops}</linearGradient>')
+        canvas.rect(bx, top_pad, 10, side, "url(#seq)", stroke="#c7ccd1", stroke_width=0.5)
+        canvas.text(bx + 14, top_pad, f"{top:.3g}", size=10, fill=svg.MUTED)
+        canvas.text(bx + 14, top_pad + side, "0", size=10, fill=svg.MUTED)
+        canvas.text(bx, top_pad - 12, "loss", size=10, fill=svg.MUTED)
+    return SvgChart(
+        canvas.document(),
         title=f"Loss over two rival logits (target {name_t}); arrows point downhill, ✕ marks this sample",
-        height=330 if k > 2 else 420,
-        annotations=titles,
-        **layout,
+        alt=f"One map per loss over z({name_a}) − z({name_t}) across and z({name_b}) − z({name_t}) up, darker is "
+        f"a higher loss; this sample at ({first.here[0]:.3g}, {first.here[1]:.3g}). " + "; ".join(summary) + ".",
+        width=canvas.width,
+        height=canvas.height,
     )
 
 
-def multilabel_bars(ml: MultiLabel, row: int, labels: np.ndarray, class_names: Sequence[str]) -> go.Figure:
-    """One row's probabilities under sigmoid (each class alone) and softmax (shares of one), 0.5 marked.
+def multilabel_bars(ml: MultiLabel, row: int, labels: np.ndarray, class_names: Sequence[str]) -> SvgChart:
+    """One row's probabilities under sigmoid (each class alone) and softmax (shares of one), 0.5 dotted.
 
     labels: (N, C) 0/1; the true classes are hatched.
     """
-    names = [theme.safe_label(x) for x in class_names]
-    true = labels[row].astype(bool).tolist()
-    pattern = dict(shape=["/" if t else "" for t in true], fgcolor=theme.INK, size=7, solidity=0.25)
-    data = [
-        dict(
-            type="bar",
-            name="sigmoid (each class alone)",
-            x=names,
-            y=ml.sigmoid_probs[row].tolist(),
-            marker=dict(color=theme.BLUE, pattern=dict(pattern, bgcolor=theme.BLUE)),
-            hovertemplate="%{x}: sigmoid %{y:.3f}<extra></extra>",
-        ),
-        dict(
-            type="bar",
-            name="softmax (shares of one)",
-            x=names,
-            y=ml.softmax_probs[row].tolist(),
-            marker=dict(color=theme.ORANGE, pattern=dict(pattern, bgcolor=theme.ORANGE)),
-            hovertemplate="%{x}: softmax %{y:.3f}<extra></extra>",
-        ),
+    width, right = 560, 548
+    canvas = svg.Canvas(width, 0)
+    true = labels[row].astype(bool)
+    keys = [
+        Key("sigmoid (each class alone)", theme.BLUE),
+        Key("softmax (shares of one)", theme.ORANGE),
+        Key("true label", f"url(#{svg.HATCH_ID})", "hatch"),
     ]
-    line = dict(type="line", x0=0, x1=1, xref="paper", y0=0.5, y1=0.5, line=dict(color=theme.INK, dash="dot"))
-    return theme.figure(
-        data,
-        title="Probabilities of each class (hatched: a true label)",
-        height=340,
-        barmode="group",
-        shapes=[line],
-        xaxis=dict(type="category"),
-        yaxis=dict(range=[0, 1.02], tickformat=".0%"),
+    y0 = svg.legend(canvas, keys, LEFT, 12, right) + 8
+    plot_h = 220
+    series = [(theme.BLUE, ml.sigmoid_probs[row]), (theme.ORANGE, ml.softmax_probs[row])]
+    names = [str(x) for x in class_names]
+    hatched = np.column_stack([true, true])
+    _vertical_bars(canvas, names, series, 1.0, y0=y0, plot_h=plot_h, right=right, hatched=hatched, percent=True)
+    half = y0 + plot_h / 2
+    canvas.line(LEFT, half, right, half, theme.INK, width=1.2, dash="2 3", mark="half")
+    canvas.height = int(y0 + plot_h + 24)
+    parts = [
+        f"{names[c]}{' (true)' if true[c] else ''}: sigmoid {ml.sigmoid_probs[row, c]:.0%}, softmax "
+        f"{ml.softmax_probs[row, c]:.0%}"
+        for c in range(len(names))
+    ]
+    return SvgChart(
+        canvas.document(),
+        title="Probabilities of each class (hatched: a true label; dotted: 50%)",
+        alt=f"Row {row}. " + "; ".join(parts) + ".",
+        width=canvas.width,
+        height=canvas.height,
     )

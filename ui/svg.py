@@ -14,9 +14,13 @@ name holds. Fonts are the system's: an image cannot load web fonts.
 
 from __future__ import annotations
 
+import base64
 import html
 import math
+import struct
+import zlib
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -87,14 +91,48 @@ def ink_on(color: str) -> str:
     return theme.INK if luminance(color) > 0.3 else "#ffffff"
 
 
+def colormap(values: np.ndarray, stops: list, vmin: float, vmax: float) -> np.ndarray:
+    """uint8 RGB (..., 3) of `values` on a colour scale [[position 0..1, "#rrggbb"], ...] from vmin to vmax.
+
+    NaN takes the middle of the scale; values outside the range take its ends.
+    """
+    positions = np.array([s for s, _ in stops])
+    rgb = np.array([_rgb(c) for _, c in stops])
+    t = (np.asarray(values, dtype=float) - vmin) / ((vmax - vmin) or 1.0)
+    t = np.nan_to_num(np.clip(t, 0, 1), nan=0.5)
+    channels = np.stack([np.interp(t, positions, rgb[:, i]) for i in range(3)], axis=-1)
+    return np.rint(channels * 255).astype(np.uint8)
+
+
+def hex_colors(rgb: np.ndarray) -> list[str]:
+    """#rrggbb strings of uint8 RGB rows (..., 3), flattened."""
+    return [f"#{r:02x}{g:02x}{b:02x}" for r, g, b in rgb.reshape(-1, 3).tolist()]
+
+
 def diverging(values: np.ndarray, bound: float) -> list[str]:
     """#rrggbb colours of `values` on theme.DIVERGING, with -bound at the first stop and +bound at the last."""
-    stops = np.array([s for s, _ in theme.DIVERGING])
-    rgb = np.array([_rgb(c) for _, c in theme.DIVERGING])
-    t = np.clip((np.asarray(values, dtype=float) / (bound or 1.0) + 1) / 2, 0, 1)
-    t = np.nan_to_num(t, nan=0.5)
-    channels = np.stack([np.interp(t, stops, rgb[:, i]) for i in range(3)], axis=-1)
-    return [f"#{r:02x}{g:02x}{b:02x}" for r, g, b in np.rint(channels * 255).astype(int).reshape(-1, 3).tolist()]
+    bound = bound or 1.0
+    return hex_colors(colormap(values, theme.DIVERGING, -bound, bound))
+
+
+def png_data_url(rgb: np.ndarray) -> str:
+    """A uint8 RGB image (H, W, 3) as a data: URL of a PNG (for raster fields such as a loss landscape).
+
+    Written by hand (filter byte 0 per row, zlib, three chunks) to avoid an imaging dependency.
+    """
+    h, w, _ = rgb.shape
+    raw = np.concatenate([np.zeros((h, 1), np.uint8), np.ascontiguousarray(rgb, np.uint8).reshape(h, w * 3)], axis=1)
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw.tobytes(), 6))
+        + chunk(b"IEND", b"")
+    )
+    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
 class Canvas:
@@ -128,6 +166,37 @@ class Canvas:
             f'stroke-width="{width:g}"{dashed}/>'
         )
 
+    def polyline(self, xs, ys, stroke, *, width=2.0, dash=None, mark=None) -> None:
+        """A line through the points (xs[i], ys[i]), in px; NaN points are left out."""
+        points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True) if x == x and y == y)
+        extra = f' stroke-dasharray="{dash}"' if dash else ""
+        if mark:
+            extra += f' class="{mark}"'
+        self.parts.append(
+            f'<polyline points="{points}" fill="none" stroke="{stroke}" stroke-width="{width:g}" '
+            f'stroke-linejoin="round"{extra}/>'
+        )
+
+    def image(self, x, y, w, h, href: str) -> None:
+        """A raster (a data: URL from png_data_url) stretched over the box; the browser smooths it."""
+        self.parts.append(
+            f'<image x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" '
+            f'preserveAspectRatio="none" href="{href}"/>'
+        )
+
+    def open_plot(self, x_data, x_px, y_data, y_px) -> None:
+        """Start a group of marks plotted on linear axes, recording each axis as two data values and their px.
+
+        The mapping rides along as data-x / data-y attributes ("d0 d1 p0 p1"), so that a reader of the
+        SVG (the tests) can turn any mark back into numbers. Close with `close_plot`.
+        """
+        xs = " ".join(f"{v:.10g}" for v in (*x_data, *x_px))
+        ys = " ".join(f"{v:.10g}" for v in (*y_data, *y_px))
+        self.parts.append(f'<g class="plot" data-x="{xs}" data-y="{ys}">')
+
+    def close_plot(self) -> None:
+        self.parts.append("</g>")
+
     def text(self, x, y, content: str, *, size=12.0, anchor="start", fill=theme.INK, bold=False, rotate=None) -> None:
         """Text centred vertically on y; `content` is escaped (user text is safe here)."""
         weight = ' font-weight="600"' if bold else ""
@@ -159,37 +228,56 @@ def add_hatch(canvas: Canvas) -> str:
     return f"url(#{HATCH_ID})"
 
 
-def legend(canvas: Canvas, items: list[tuple[str, str, str]], x0: float, y: float, x_max: float) -> float:
-    """Swatches with labels, wrapped onto lines between x0 and x_max; returns the y below the legend.
+class Key(NamedTuple):
+    """One legend entry: kind "box" (a filled square), "hatch" (the target hatch over white, outlined)
+    or "line" (a line in the colour, dashed by `dash`)."""
 
-    items: (label, colour, kind) with kind "box" (a filled square), "hatch" (the target hatch over
-    white, outlined) or "dash" (a dashed line in the colour).
-    """
+    label: str
+    color: str
+    kind: str = "box"
+    dash: str | None = None
+
+
+def legend(canvas: Canvas, keys: list[Key], x0: float, y: float, x_max: float) -> float:
+    """The keys in a row, wrapped onto more lines between x0 and x_max; returns the y below the legend."""
     size = 12.0
     x, line_h = x0, size + 8
-    for label, color, kind in items:
-        label = clip(label, 280, size)
-        w = 18 + text_width(label, size) + 14
+    for key in keys:
+        label = clip(key.label, 280, size)
+        swatch = 22 if key.kind == "line" else 14
+        w = swatch + 4 + text_width(label, size) + 14
         if x + w > x_max and x > x0:
             x, y = x0, y + line_h
-        if kind == "dash":
-            canvas.line(x, y, x + 14, y, color, width=2, dash="4 3")
-        elif kind == "hatch":
+        if key.kind == "line":
+            canvas.line(x, y, x + swatch, y, key.color, width=2.5, dash=key.dash)
+        elif key.kind == "hatch":
             canvas.rect(x + 2, y - 5, 10, 10, "white", stroke=theme.INK, stroke_width=1.5, mark="key")
-            canvas.rect(x + 2, y - 5, 10, 10, color, mark="key")
+            canvas.rect(x + 2, y - 5, 10, 10, key.color, mark="key")
         else:
-            canvas.rect(x + 2, y - 5, 10, 10, color, mark="key")
-        canvas.text(x + 18, y, label, size=size)
+            canvas.rect(x + 2, y - 5, 10, 10, key.color, mark="key")
+        canvas.text(x + swatch + 4, y, label, size=size)
         x += w
     return y + line_h / 2 + 2
+
+
+GRID = "#e8ebee"
+MUTED = "#52606d"
 
 
 def x_axis(canvas: Canvas, ticks: list[float], labels: list[str], scale, y_top: float, y_bottom: float) -> None:
     """Vertical grid lines at `ticks` between y_top and y_bottom, their labels below."""
     for tick, label in zip(ticks, labels, strict=True):
         x = scale(tick)
-        canvas.line(x, y_top, x, y_bottom, "#e8ebee")
-        canvas.text(x, y_bottom + 10, label, size=11, anchor="middle", fill="#52606d")
+        canvas.line(x, y_top, x, y_bottom, GRID)
+        canvas.text(x, y_bottom + 10, label, size=11, anchor="middle", fill=MUTED)
+
+
+def y_axis(canvas: Canvas, ticks: list[float], labels: list[str], scale, x_left: float, x_right: float) -> None:
+    """Horizontal grid lines at `ticks` between x_left and x_right, their labels to the left."""
+    for tick, label in zip(ticks, labels, strict=True):
+        y = scale(tick)
+        canvas.line(x_left, y, x_right, y, GRID)
+        canvas.text(x_left - 5, y, label, size=11, anchor="end", fill=MUTED)
 
 
 def row_height(n: int) -> int:

@@ -6,8 +6,7 @@ app (nor from ui.torch_check, the page's own cross-check).
 
 from __future__ import annotations
 
-import json
-from collections import Counter
+import xml.etree.ElementTree as ET
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
@@ -16,8 +15,9 @@ import torch
 import torch.nn.functional as F
 
 import xent_core as xc
+from tests import svg_reader
 from tests.app.conftest import open_page, shown
-from ui import state
+from ui import state, theme
 
 PAGE = "pages/2_Compare.py"
 SEED42 = xc.PRESETS["seed42"]
@@ -145,9 +145,22 @@ def edit_table(at, key: str, rows: dict):
     return run(at)
 
 
-def charts(at) -> dict[str, dict]:
-    """The page's plotly charts by key, each as its parsed figure spec."""
-    return {c.key: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+def charts(at) -> dict[str, ET.Element]:
+    """The page's server-drawn charts by the first words of their alt text, each as its parsed SVG."""
+    out = {}
+    for element in at.get("image"):
+        for img in element.proto.imgs:
+            out[CHART_NAMES[img.alt.split(",")[0].split(".")[0]]] = svg_reader.from_data_url(img.url)
+    return out
+
+
+CHART_NAMES = {  # the opening words of each chart's alt text -> a short name
+    "Grouped bars": "bars",
+    "Line charts of each loss (top) and of its push on the target logit (bottom) against the margin": "sweep",
+    "Line charts of each loss (top) and of its push on the target logit (bottom) against the p_t": "sweep",
+    "One map per loss over z(class 1) − z(class 0) across and z(class 2) − z(class 0) up": "land",
+    "Row 0": "ml",
+}
 
 
 def comparison_table(at):
@@ -265,48 +278,53 @@ def test_sweep_tab_draws_every_loss_and_its_push_as_torch_computes_them(page):
         at.slider(key=widget).set_value(value)
     open_tab(at, SWEEP)
     figs = charts(at)
-    assert set(figs) == {"cmp.fig.bars", "cmp.fig.sweep"}  # the closed tabs' charts are not built
-    spec = figs["cmp.fig.sweep"]
-    traces = spec["data"]
-    assert Counter(t["name"] for t in traces) == {xc.LOSSES[k].name: 2 for k in ALL}  # loss and |gradient|
+    assert set(figs) == {"bars", "sweep"}  # the closed tabs' charts are not built
+    loss_plot, push_plot = svg_reader.plots(figs["sweep"])
     # row 0 (the default sample); x is z_t minus the strongest other logit: rebuild each row, ask torch
     logits, target = seed42()
     z, t = logits[0], int(target[0])
-    assert spec["layout"]["shapes"][0]["x0"] == pytest.approx(z[t] - np.delete(z, t).max())  # "this sample"
-    xs = np.array(traces[0]["x"])
-    rows = np.tile(z, (len(xs), 1))
-    rows[:, t] = xs + np.delete(z, t).max()
-    for key, loss_trace, grad_trace in zip(ALL, traces[::2], traces[1::2], strict=True):
-        assert loss_trace["name"] == grad_trace["name"] == xc.LOSSES[key].name
+    (here,) = [el for el in figs["sweep"].iter(f"{svg_reader.NS}line") if el.get("class") == "here"][:1]
+    assert float(loss_plot.x(float(here.get("x1")))) == pytest.approx(z[t] - np.delete(z, t).max(), abs=0.05)
+    for key in ALL:
+        xs, loss_drawn = loss_plot.curve(f"curve-{key}")
+        _, push_drawn = push_plot.curve(f"curve-{key}")
+        rows = np.tile(z, (len(xs), 1))
+        rows[:, t] = xs + np.delete(z, t).max()
         zz = torch.tensor(rows, requires_grad=True)
         per = torch_per_sample(zz, np.full(len(xs), t), key, **opts)
         per.sum().backward()
-        np.testing.assert_allclose(loss_trace["y"], per.detach().numpy(), atol=1e-12, err_msg=key)
-        np.testing.assert_allclose(grad_trace["y"], zz.grad[:, t].abs().numpy(), atol=1e-12, err_msg=key)
+        # drawn to 0.1 px: compare within a pixel of each panel's scale (x itself is read back to 0.05 px)
+        slope = np.abs(zz.grad[:, t].numpy())
+        tol = 1.0 / loss_plot.px_per_y + slope * 0.1 / loss_plot.px_per_x
+        assert np.all(np.abs(loss_drawn - per.detach().numpy()) <= tol), key
+        assert np.allclose(push_drawn, slope, atol=1.0 / push_plot.px_per_y + 0.02), key
 
 
-def test_landscape_tab_draws_one_heatmap_per_chosen_loss(page):
+def test_landscape_tab_draws_one_map_per_chosen_loss(page):
     at = open_tab(page, LANDSCAPE)
     for keys in (DEFAULT, ["ce", "focal"]):
         choose(at, keys)
         figs = charts(at)
-        assert set(figs) == {"cmp.fig.bars", "cmp.fig.land"}
-        spec = figs["cmp.fig.land"]
-        assert [t["type"] for t in spec["data"]].count("heatmap") == len(keys)
-        titles = [a["text"] for a in spec["layout"]["annotations"]]
-        assert titles == [f"<b>{xc.LOSSES[k].name}</b>" for k in keys]
+        assert set(figs) == {"bars", "land"}
+        land = figs["land"]
+        images = list(land.iter(f"{svg_reader.NS}image"))
+        assert len(images) == len(keys)
+        assert all(img.get("href").startswith("data:image/png;base64,") for img in images)
+        titles = [el.text for el in land.iter(f"{svg_reader.NS}text") if el.get("font-weight") == "600"]
+        assert titles == [xc.LOSSES[k].name for k in keys]
         assert not at.info
 
 
 def test_multilabel_tab_draws_sigmoid_and_softmax_bars(page):
     at = open_tab(page, MULTI)
     figs = charts(at)
-    assert set(figs) == {"cmp.fig.bars", "cmp.fig.ml"}
-    bars = figs["cmp.fig.ml"]["data"]
-    assert [b["type"] for b in bars] == ["bar", "bar"]
+    assert set(figs) == {"bars", "ml"}
+    (plot,) = svg_reader.plots(figs["ml"])
+    bars = plot.bars()
     z = torch.tensor(ML.logits[0])
-    np.testing.assert_allclose(bars[0]["y"], torch.sigmoid(z).numpy(), atol=1e-12)
-    np.testing.assert_allclose(bars[1]["y"], F.softmax(z, dim=0).numpy(), atol=1e-12)
+    half_px = 0.5 / plot.px_per_y
+    np.testing.assert_allclose(bars[theme.BLUE], torch.sigmoid(z).numpy(), atol=half_px)
+    np.testing.assert_allclose(bars[theme.ORANGE], F.softmax(z, dim=0).numpy(), atol=half_px)
 
 
 @pytest.mark.parametrize("how", ["selectbox", "url"])
@@ -322,7 +340,7 @@ def test_two_classes_give_the_landscape_an_info_message(how):
     assert at.session_state["cmp.editor"].batch.class_names == cat_dog.class_names
     assert metrics(at) == expected_metrics(cat_dog.logits, cat_dog.target, DEFAULT)
     assert any("at least three classes" in i.value for i in at.info), [i.value for i in at.info]
-    assert "cmp.fig.land" not in charts(at)
+    assert "land" not in charts(at)
     assert not at.error
 
 
