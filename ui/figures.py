@@ -17,7 +17,7 @@ from ui.svg import SvgChart
 
 WIDTH = 420  # px: a half-width column of the wide layout beside the sidebar at 1280 px; smaller screens scale it down
 LEFT = 58  # px: the row labels
-MUTED = "#52606d"
+MUTED = svg.MUTED
 
 
 def row_labels(num_samples: int) -> list[str]:
@@ -51,8 +51,8 @@ def probability_bars(
 
     canvas = svg.Canvas(WIDTH, 0)
     hatch = svg.add_hatch(canvas)
-    items = [(name, colors[k], "box") for k, name in enumerate(names)] + [("target", hatch, "hatch")]
-    top = svg.legend(canvas, items, LEFT, 12, right) + 4
+    keys = [svg.Key(name, colors[k]) for k, name in enumerate(names)] + [svg.Key("target", hatch, "hatch")]
+    top = svg.legend(canvas, keys, LEFT, 12, right) + 4
     rh = svg.row_height(n)
     bar_h, size = rh * 0.74, min(12.0, rh * 0.55)
     span = right - LEFT
@@ -130,11 +130,11 @@ def loss_bars(per_sample: np.ndarray, baseline: float, ignored: np.ndarray | Non
         return LEFT + v / top_value * span
 
     canvas = svg.Canvas(WIDTH, 0)
-    items = [
-        ("loss of the sample", theme.BLUE, "box"),
-        (f"uniform guess: log C = {baseline:.3f}", theme.BASELINE, "dash"),
+    keys = [
+        svg.Key("loss of the sample", theme.BLUE),
+        svg.Key(f"uniform guess: log C = {baseline:.3f}", theme.BASELINE, "line", "4 3"),
     ]
-    top = svg.legend(canvas, items, LEFT, 12, right) + 4
+    top = svg.legend(canvas, keys, LEFT, 12, right) + 4
     rh = svg.row_height(n)
     bar_h, size = rh * 0.74, min(12.0, rh * 0.55)
     svg.x_axis(canvas, ticks, [svg.tick_label(t, step) for t in ticks], scale, top, top + n * rh)
