@@ -1,11 +1,13 @@
-"""Edit-to-screen latency of the playground in a real browser (Debian's Chromium, driven by Playwright).
+"""Edit-to-screen latency of the playground and the comparison page in a real browser (Debian's Chromium,
+driven by Playwright).
 
-    python -m bench.browser [--runs 15] [--loads 5] [--json PATH]
+    python -m bench.browser [--pages playground compare] [--runs 15] [--loads 5] [--json PATH]
 
 What it measures. The app is started as the browser tests start it (tests/browser/harness.py:
-`streamlit run app.py` on a free loopback port) and /Playground is opened in headless Chromium.
-For each widget kind (the reduction selectbox, the label-smoothing slider moved with the
-keyboard, the "Samples" number input's +/- buttons, a logit cell of the data editor) it makes
+`streamlit run app.py` on a free loopback port) and each page is opened in headless Chromium. For
+each widget kind (playground: the reduction selectbox, the label-smoothing slider moved with the
+keyboard, the "Samples" number input's +/- buttons, a logit cell of the data editor; compare: the
+sweep's sample selectbox, the hinge-margin slider, the focal-loss pill, a logit cell) it makes
 `--runs` edits, alternating values so that every edit changes the result, after one untimed
 warm-up edit:
 
@@ -15,8 +17,8 @@ warm-up edit:
     `window` records the first such event after the harness arms it, just before dispatching.
   * A MutationObserver on the app root (`[data-testid=stApp]`, whole subtree: nodes, attributes,
     text) records performance.now() of the last DOM mutation.
-  * An edit is done once the loss metric reads differently from before t0 (every edit changes the
-    loss), the script state (`data-test-script-state`) is `notRunning`, and no mutation has
+  * An edit is done once the metrics or the charts differ from before t0 (every edit changes one
+    of them), the script state (`data-test-script-state`) is `notRunning`, and no mutation has
     happened for 300 ms (--quiet-ms). (Seeing the state go to `running` is no signal: after a fast
     fragment rerun the frontend often commits `running` and `notRunning` in one render, so the
     attribute never changes.)
@@ -24,10 +26,10 @@ warm-up edit:
     server, and the frontend applying every delta (React, the charts' image decodes, the grid's table).
 
 Cold load: a fresh browser context (empty HTTP cache, no session) per repetition, from navigation
-start (performance.now() = 0) until all three charts are drawn: `requestAnimationFrame` polling
-until three chart images (server-drawn SVG in `st.image`) have decoded (tests/browser/harness.py's
-CHARTS_DRAWN). The server is warm (the edits ran
-first, torch is imported), so this is the browser's cold start, not the server's.
+start (performance.now() = 0) until the page's charts are drawn (3 on the playground, 2 on compare):
+`requestAnimationFrame` polling until that many chart images (server-drawn SVG in `st.image`) have
+decoded (tests/browser/harness.py's CHARTS_DRAWN). The server is warm (the edits ran first, torch
+is imported), so this is the browser's cold start, not the server's.
 
 Limits.
   * The last mutation is not the last paint: canvas drawing (glide-data-grid cells) and the frame
@@ -40,7 +42,8 @@ Limits.
     time, not for a user's laptop. Compare runs made on the same machine, not across machines.
   * The "Samples" +/- edit resizes the batch, which gives the data editor a fresh table and reruns
     the whole page (its callback lives outside the page's fragment); the other edits rerun only
-    the fragment.
+    the fragment. On compare, the slider and the pill (loss options) rerun the whole page; the sample
+    selectbox and the cell rerun its fragment.
 Server-side rerun time alone (no browser) is measured by bench/app.py.
 """
 
@@ -63,12 +66,21 @@ from tests.browser.harness import CHROMIUM, DESKTOP, app_server, launch_chromium
 TIMEOUT_MS = 60_000
 PARK = (700, 20)  # the mouse rests here between edits: the empty, transparent header
 
-KINDS = {  # kind: the widget, as the table shows it
-    "selectbox": "Reduction (mean ↔ sum)",
-    "slider": "Label smoothing ε (ArrowRight / ArrowLeft)",
-    "number_input": "Samples (+ / −)",
-    "data_editor": "Logit cell (type, Enter)",
+KINDS = {  # page: {kind: the widget, as the table shows it}
+    "playground": {
+        "selectbox": "Reduction (mean ↔ sum)",
+        "slider": "Label smoothing ε (ArrowRight / ArrowLeft)",
+        "number_input": "Samples (+ / −)",
+        "data_editor": "Logit cell (type, Enter)",
+    },
+    "compare": {
+        "selectbox": "Sweep tab: sample (row 0 ↔ row 1)",
+        "slider": "Hinge margin (ArrowRight / ArrowLeft)",
+        "pills": "Losses: focal on / off",
+        "data_editor": "Logit cell (type, Enter)",
+    },
 }
+PAGES = {"playground": ("/Playground", 3), "compare": ("/Compare", 2)}  # page: (path, charts drawn when ready)
 
 INSTALL = """() => {
   if (window.__bench) return;
@@ -79,7 +91,11 @@ INSTALL = """() => {
   const mark = (e) => { if (b.armed && b.t0 === null) { b.t0 = e.timeStamp; b.armed = false; } };
   for (const type of ['pointerdown', 'keydown']) window.addEventListener(type, mark, true);
 }"""
-METRIC = "document.querySelector('[data-testid=stMetric]')?.innerText"
+# What an edit changes: the metrics' text and the charts' images (a sample picked for the sweep changes
+# only its chart). The tail of each data: URL stands for the image (base64 of the SVG's last bytes).
+METRIC = """([...document.querySelectorAll('[data-testid=stMetric]')].map((m) => m.innerText).join('|')
+  + [...document.querySelectorAll('[data-testid=stImage] img')].map((i) => i.src.length + i.src.slice(-400))
+    .join('|'))"""
 ARM = f"() => Object.assign(window.__bench, {{armed: true, t0: null, before: {METRIC}}})"
 SETTLED = f"""(quiet) => {{
   const b = window.__bench;
@@ -88,13 +104,13 @@ SETTLED = f"""(quiet) => {{
   if (performance.now() - b.last < quiet) return false;
   return b.last - b.t0;
 }}"""
-CHARTS_DRAWN = f"""() => ({HARNESS_CHARTS_DRAWN})(3) ? performance.now() : false"""
+CHARTS_DRAWN = f"""(n) => ({HARNESS_CHARTS_DRAWN})(n) ? performance.now() : false"""
 
 
 # ---------------------------------------------------------------------------------------------- page
 
 
-def timed(page, action: Callable[[], None], quiet_ms: int, what: str) -> float:
+def timed(page, action: Callable[[], None], quiet_ms: int, what: str, charts: int) -> float:
     """Run `action` (which dispatches one input event) and return its edit-to-last-mutation latency in ms."""
     page.mouse.move(*PARK)
     page.evaluate(ARM)
@@ -104,12 +120,12 @@ def timed(page, action: Callable[[], None], quiet_ms: int, what: str) -> float:
         latency = page.wait_for_function(SETTLED, arg=quiet_ms, polling=50).json_value()
     except PlaywrightTimeoutError:
         state = page.evaluate("() => window.__bench")
-        raise RuntimeError(f"{what}: the loss did not change, or the page never settled ({state})") from None
-    wait_ready(page)
+        raise RuntimeError(f"{what}: the result did not change, or the page never settled ({state})") from None
+    wait_ready(page, charts=charts)
     return float(latency)
 
 
-def edits(page) -> dict[str, Callable[[int], Callable[[], None]]]:
+def playground_edits(page) -> dict[str, Callable[[int], Callable[[], None]]]:
     """For each kind: prepare(i) does the untimed set-up of edit i and returns the timed action."""
 
     def selectbox(i: int):
@@ -131,46 +147,76 @@ def edits(page) -> dict[str, Callable[[int], Callable[[], None]]]:
             wait_ready(page)
         return box.get_by_test_id("stNumberInputStepUp" if i % 2 == 0 else "stNumberInputStepDown").click
 
+    return {
+        "selectbox": selectbox,
+        "slider": slider,
+        "data_editor": cell_edit(page, col=3),  # columns: index, target, ignore, class 0, ...
+        "number_input": number_input,  # last: opening "Batch setup" adds widgets to the page
+    }
+
+
+def compare_edits(page) -> dict[str, Callable[[int], Callable[[], None]]]:
+    def selectbox(i: int):
+        page.get_by_role("combobox", name="Sample", exact=True).click()
+        option = page.get_by_role("option", name="row 1" if i % 2 == 0 else "row 0", exact=True)
+        option.wait_for()
+        return option.click
+
+    def slider(i: int):
+        page.locator(".st-key-margin").get_by_role("slider").focus()
+        key = "ArrowRight" if i % 2 == 0 else "ArrowLeft"
+        return lambda: page.keyboard.press(key)
+
+    def pills(i: int):
+        return page.locator(".st-key-losses").get_by_role("button", name="focal", exact=True).click
+
+    return {"selectbox": selectbox, "slider": slider, "pills": pills, "data_editor": cell_edit(page, col=2)}
+
+
+def cell_edit(page, col: int) -> Callable[[int], Callable[[], None]]:
     def data_editor(i: int):
-        select_cell(page, col=3, row=0)  # class 0 of row 0 (columns: index, target, ignore, class 0, ...)
+        select_cell(page, col=col, row=0)  # class 0 of row 0
         page.keyboard.press("Enter")
         cell = page.locator("input.gdg-input")
         cell.wait_for()
         cell.fill("1.5" if i % 2 == 0 else "-1.5")
         return lambda: page.keyboard.press("Enter")
 
-    return {"selectbox": selectbox, "slider": slider, "number_input": number_input, "data_editor": data_editor}
+    return data_editor
 
 
-def measure_edits(browser, base_url: str, runs: int, quiet_ms: int, log) -> dict[str, list[float]]:
+EDITS = {"playground": playground_edits, "compare": compare_edits}
+
+
+def measure_edits(browser, base_url: str, page_name: str, runs: int, quiet_ms: int, log) -> dict[str, list[float]]:
+    path, charts = PAGES[page_name]
     context = browser.new_context(viewport=DESKTOP)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
-    page.goto(f"{base_url}/Playground")
-    wait_ready(page)
+    page.goto(f"{base_url}{path}")
+    wait_ready(page, charts=charts)
     page.evaluate(INSTALL)
     samples: dict[str, list[float]] = {}
-    prepare = edits(page)
-    # The number input goes last: opening "Batch setup" adds widgets to the page.
-    for kind in ("selectbox", "slider", "data_editor", "number_input"):
+    for kind, prepare in EDITS[page_name](page).items():
         # Edit 0 is a warm-up, not counted; every edit flips the value, so each one changes the result.
-        latencies = [timed(page, prepare[kind](i), quiet_ms, f"{kind} edit {i}") for i in range(runs + 1)]
+        latencies = [timed(page, prepare(i), quiet_ms, f"{kind} edit {i}", charts) for i in range(runs + 1)]
         samples[kind] = latencies[1:]
-        log(f"{kind}: {', '.join(f'{x:.0f}' for x in samples[kind])} ms")
+        log(f"{page_name} {kind}: {', '.join(f'{x:.0f}' for x in samples[kind])} ms")
     context.close()
     return samples
 
 
-def measure_cold_loads(browser, base_url: str, loads: int, log) -> list[float]:
+def measure_cold_loads(browser, base_url: str, page_name: str, loads: int, log) -> list[float]:
+    path, charts = PAGES[page_name]
     out = []
     for _ in range(loads):
         context = browser.new_context(viewport=DESKTOP)  # empty cache, new Streamlit session
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
-        page.goto(f"{base_url}/Playground", wait_until="commit")
-        out.append(float(page.wait_for_function(CHARTS_DRAWN, polling="raf").json_value()))
+        page.goto(f"{base_url}{path}", wait_until="commit")
+        out.append(float(page.wait_for_function(CHARTS_DRAWN, arg=charts, polling="raf").json_value()))
         context.close()
-    log(f"cold load: {', '.join(f'{x:.0f}' for x in out)} ms")
+    log(f"{page_name} cold load: {', '.join(f'{x:.0f}' for x in out)} ms")
     return out
 
 
@@ -199,13 +245,15 @@ def summary(samples: list[float]) -> dict:
 
 def markdown(results: dict[str, dict]) -> str:
     lines = [
-        "| kind | widget | n | p50 (ms) | p95 (ms) | min (ms) | max (ms) |",
-        "|---|---|--:|--:|--:|--:|--:|",
+        "| page | kind | widget | n | p50 (ms) | p95 (ms) | min (ms) | max (ms) |",
+        "|---|---|---|--:|--:|--:|--:|--:|",
     ]
-    labels = {**KINDS, "cold_load": "/Playground, navigation start → 3 charts drawn"}
-    for kind, r in results.items():
+    for key, r in results.items():
+        page_name, kind = key.split(":")
+        path, charts = PAGES[page_name]
+        label = f"{path}, navigation start → {charts} charts drawn" if kind == "cold_load" else KINDS[page_name][kind]
         lines.append(
-            f"| {kind} | {labels[kind]} | {r['n']} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} "
+            f"| {page_name} | {kind} | {label} | {r['n']} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} "
             f"| {r['min_ms']:.0f} | {r['max_ms']:.0f} |"
         )
     return "\n".join(lines)
@@ -229,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loads", type=int, default=5, help="cold page loads (default 5)")
     parser.add_argument("--quiet-ms", type=int, default=300, help="no DOM mutation for this long = done (300)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
+    parser.add_argument("--pages", nargs="+", choices=list(PAGES), default=list(PAGES), help="pages to measure")
     args = parser.parse_args(argv)
     if not Path(CHROMIUM).exists():
         parser.error(f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)")
@@ -236,16 +285,17 @@ def main(argv: list[str] | None = None) -> int:
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
+    results = {}
     with app_server() as base_url, sync_playwright() as pw:
         browser = launch_chromium(pw)
         env = environment(browser)
         log(f"server {base_url}; {env}")
-        samples = measure_edits(browser, base_url, args.runs, args.quiet_ms, log)
-        samples["cold_load"] = measure_cold_loads(browser, base_url, args.loads, log)
+        for page_name in args.pages:
+            samples = measure_edits(browser, base_url, page_name, args.runs, args.quiet_ms, log)
+            samples["cold_load"] = measure_cold_loads(browser, base_url, page_name, args.loads, log)
+            results.update({f"{page_name}:{kind}": summary(values) for kind, values in samples.items()})
         browser.close()
 
-    order = ["selectbox", "slider", "number_input", "data_editor", "cold_load"]
-    results = {kind: summary(samples[kind]) for kind in order}
     print(markdown(results))
     if args.json:
         payload = {"environment": env, "quiet_ms": args.quiet_ms, "results": results}

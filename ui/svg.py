@@ -15,6 +15,7 @@ name holds. Fonts are the system's: an image cannot load web fonts.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import math
 import struct
@@ -86,9 +87,15 @@ def luminance(color: str) -> float:
     return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
 
 
+@functools.lru_cache(maxsize=4096)
 def ink_on(color: str) -> str:
     """The text colour that reads best on a `color` background: dark ink or white."""
     return theme.INK if luminance(color) > 0.3 else "#ffffff"
+
+
+@functools.lru_cache(maxsize=16)
+def _scale(stops: tuple) -> tuple[np.ndarray, np.ndarray]:
+    return np.array([s for s, _ in stops]), np.array([_rgb(c) for _, c in stops])
 
 
 def colormap(values: np.ndarray, stops: list, vmin: float, vmax: float) -> np.ndarray:
@@ -96,8 +103,7 @@ def colormap(values: np.ndarray, stops: list, vmin: float, vmax: float) -> np.nd
 
     NaN takes the middle of the scale; values outside the range take its ends.
     """
-    positions = np.array([s for s, _ in stops])
-    rgb = np.array([_rgb(c) for _, c in stops])
+    positions, rgb = _scale(tuple((s, c) for s, c in stops))
     t = (np.asarray(values, dtype=float) - vmin) / ((vmax - vmin) or 1.0)
     t = np.nan_to_num(np.clip(t, 0, 1), nan=0.5)
     channels = np.stack([np.interp(t, positions, rgb[:, i]) for i in range(3)], axis=-1)
