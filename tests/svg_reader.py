@@ -2,7 +2,8 @@
 
 Charts record each plot's axes on a `<g class="plot" data-x="d0 d1 p0 p1" data-y="...">` group
 (ui.svg.Canvas.open_plot): data values d0, d1 sit at pixels p0, p1. Inverting that mapping turns a
-polyline's points or a bar's top back into data, to within the drawing's 0.1 px rounding.
+polyline's points or a bar's top back into data, to within the drawing's rounding (0.1 px for
+shapes, 0.5 px for polyline points).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class Plot:
     def curve(self, mark: str) -> tuple[np.ndarray, np.ndarray]:
         """The data points of the polyline with class `mark`."""
         (line,) = [el for el in self.element.iter(f"{NS}polyline") if el.get("class") == mark]
-        pts = np.array([[float(v) for v in p.split(",")] for p in line.get("points").split()])
+        pts = np.array(line.get("points").replace(",", " ").split(), dtype=float).reshape(-1, 2)
         return self.x(pts[:, 0]), self.y(pts[:, 1])
 
     def bars(self) -> dict[str, np.ndarray]:

@@ -151,7 +151,7 @@ def sweep_chart(sweep: Sweep, here: float, *, x: str = "margin") -> SvgChart:
         ("loss", {key: sweep.loss[key] for key in sweep.loss}, 210),
         ("the push", {key: np.abs(sweep.target_grad[key]) for key in sweep.loss}, 150),
     )
-    px = x_of(xs).tolist()
+    px = x_of(xs)
     hx = float(x_of(here))
     y0 = y_top
     for title, curves, plot_h in panels:
@@ -169,7 +169,7 @@ def sweep_chart(sweep: Sweep, here: float, *, x: str = "margin") -> SvgChart:
         canvas.open_plot((lo, hi), (LEFT, right), (0.0, top), (y0 + plot_h, y0))
         for key, values in curves.items():
             color, dash = LOSS_STYLE[key]
-            canvas.polyline(px, y_of(values).tolist(), color, width=2.5, dash=dash, mark=f"curve-{key}")
+            canvas.polyline(px, y_of(values), color, width=2.5, dash=dash, mark=f"curve-{key}")
         canvas.close_plot()
         canvas.line(LEFT, y0 + plot_h, right, y0 + plot_h, "#c7ccd1")
         canvas.line(hx, y0, hx, y0 + plot_h, theme.INK, width=1.2, dash="2 3", mark="here")

@@ -173,8 +173,11 @@ class Canvas:
         )
 
     def polyline(self, xs, ys, stroke, *, width=2.0, dash=None, mark=None) -> None:
-        """A line through the points (xs[i], ys[i]), in px; NaN points are left out."""
-        points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True) if x == x and y == y)
+        """A line through the points (xs[i], ys[i]), in px rounded to whole pixels (finer is invisible
+        under a 2 px stroke, and whole numbers format several times faster); NaN points are left out."""
+        pts = np.column_stack([np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)])
+        pts = pts[np.isfinite(pts).all(axis=1)]
+        points = " ".join(map(str, np.rint(pts).astype(int).ravel().tolist()))
         extra = f' stroke-dasharray="{dash}"' if dash else ""
         if mark:
             extra += f' class="{mark}"'

@@ -297,7 +297,10 @@ def test_sweep_tab_draws_every_loss_and_its_push_as_torch_computes_them(page):
         slope = np.abs(zz.grad[:, t].numpy())
         tol = 1.0 / loss_plot.px_per_y + slope * 0.1 / loss_plot.px_per_x
         assert np.all(np.abs(loss_drawn - per.detach().numpy()) <= tol), key
-        assert np.allclose(push_drawn, slope, atol=1.0 / push_plot.px_per_y + 0.02), key
+        # the push is a step function for the hinge: half a pixel of x can land on either side of a step
+        jump = np.abs(np.diff(slope)) > 0.05
+        near_step = np.r_[jump, False] | np.r_[False, jump]
+        assert np.allclose(push_drawn[~near_step], slope[~near_step], atol=1.0 / push_plot.px_per_y + 0.02), key
 
 
 def test_landscape_tab_draws_one_map_per_chosen_loss(page):
