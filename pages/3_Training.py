@@ -307,7 +307,7 @@ clicked = st.button(
     type="primary",
     icon=":material/play_arrow:",
     disabled=not enough,
-    help="Trains one model per loss with these settings: about a second for the defaults, up to ~20 s for the "
+    help="Trains one model per loss with these settings: under a second for the defaults, up to ~20 s for the "
     "largest network, data set and number of steps.",
 )
 if not enough:

@@ -9,14 +9,16 @@ cross-entropy (the one unit every model can be compared in), its accuracy and it
 Speed: the K models are stacked along a leading axis and trained in one batched forward and backward
 (torch.baddbmm on (K, H, N) tensors, samples last). The losses do not mix models and both optimisers act
 element by element, so every model trains exactly as it would alone (a test checks it), in a fraction of
-the time. Only the losses go through autograd; the network's backward pass and the two optimisers'
-updates are written out (tests check them against autograd and torch.optim's own update functions), which
-makes a step several times cheaper on these tiny tensors, where each torch call costs more in overhead
-than in arithmetic (bench/training.py).
+the time. Nothing goes through autograd: each loss's gradient (`torch_loss_grad`), the network's backward
+pass and the two optimisers' updates are written out, and tests check them against torch autograd on
+`torch_loss`, against an nn.Sequential and against torch.optim's own update functions. On these tiny
+tensors each torch call costs more in overhead than in arithmetic, and autograd's graph was most of a
+step's time (bench/training.py). The losses' values (torch_loss itself) are measured a chunk of steps
+at a time, from the logits kept meanwhile.
 
 torch is imported lazily, inside the functions, so `import xent_core` stays numpy-only. The torch losses
-used for training (`torch_loss`) are checked against xent_core's numpy functions, value and gradient, in
-the tests (tests/core/test_training.py):
+used for training (`torch_loss`, and `torch_loss_grad` for its gradient) are checked against xent_core's
+numpy functions, value and gradient, in the tests (tests/core/test_training.py):
 
     key          loss                           xent_core function
     ce           cross-entropy                  cross_entropy
@@ -49,7 +51,9 @@ from xent_core.checks import XentInputError
 from xent_core.compare import LOSSES, LossInfo, LossOptions
 from xent_core.datasets import Dataset
 
-THREADS = 1  # tiny tensors: a second thread costs more in hand-offs than it saves (bench/training.py)
+# One thread: on an idle 2-core machine a second one saves ~25 %, but once another process (another
+# visitor's training) holds the other core, two-thread runs become several times slower (bench/training.py).
+THREADS = 1
 
 TRAINING_LOSSES: dict[str, LossInfo] = {
     **{key: LOSSES[key] for key in ("ce", "mse", "sigmoid", "hinge", "smoothed_ce", "focal")},
@@ -153,6 +157,80 @@ def torch_loss(
     if reduction == "none":
         return per_sample
     return per_sample.sum() if reduction == "sum" else per_sample.mean()
+
+
+def torch_loss_grad(key: str, logits, target, *, options: LossOptions = DEFAULT_OPTIONS, class_weight=None, scale=1.0):
+    """d/d logits of sum_n scale_n * loss_n, where loss_n = torch_loss(key, ..., reduction="none")[n].
+
+    What autograd gives for `torch_loss`, written out: the training loop steps with this, because on its
+    small tensors autograd's graph bookkeeping costs several times the arithmetic (bench/training.py).
+    scale=1/N gives the gradient of torch's 'mean'; for weighted_ce, scale=1/sum_n(w_t_n) does.
+    Shapes: as torch_loss (logits (N, C, d_1, ..., d_K), target (N, d_1, ..., d_K)); scale a number or a
+    tensor that broadcasts to target's shape. Returns a tensor shaped like logits.
+    Equal to torch autograd on torch_loss (and so to xent_core's gradients) for every loss, in the tests.
+    """
+    torch, _ = _torch()
+    num_classes = logits.shape[1]
+    classes = torch.arange(num_classes).reshape(1, num_classes, *[1] * (logits.ndim - 2))
+    one_hot = (target.unsqueeze(1) == classes).to(logits.dtype)  # (N, C, d_1, ...)
+    coef = torch.as_tensor(scale, dtype=logits.dtype).expand(target.shape)
+    if key == "weighted_ce":
+        coef = coef * class_weight[target]  # the per-sample loss carries w_t
+    return _loss_grad(key, logits, target.unsqueeze(1), one_hot, coef.unsqueeze(1), options)
+
+
+def _loss_grad(key: str, z, y, one_hot, coef, options: LossOptions):
+    """torch_loss_grad's arithmetic, its inputs prepared (the loop prepares them once, not every step).
+
+    z (N, C, *) logits; y (N, 1, *) int64 targets; one_hot (N, C, *) in z's dtype; coef (N, 1, *): the
+    weight of each sample's loss in the sum, w_t included for weighted_ce. With p = softmax(z) over the classes,
+    Y the one-hot target and C the number of classes, the gradient of one sample's loss is:
+        ce, weighted_ce   p - Y          (w_t is in coef)
+        smoothed_ce       p - q,  q = (1 - eps) Y + eps / C
+        mse               (2 / C) p * (d - sum_c d_c p_c),  d = p - Y
+        sigmoid           (1 / C) s (1 - s) * (-1 where Y else +1),  s = sigmoid(z)
+        hinge             h_c = (1 / C) * [m_c > 0] * (1 if p = 1 else 2 m_c) for c != t, m_c = margin - z_t + z_c;
+                          the target gets -sum_c h_c (torch's multi_margin_loss backward)
+        focal             G * (Y - p),  G = -a^gamma + gamma a^(gamma - 1) log p_t * p_t,  a = 1 - p_t
+                          (clamped at the smallest normal number as torch_loss does; past the clamp only -a^gamma)
+    """
+    torch, _ = _torch()
+    num_classes = z.shape[1]
+    if key in ("ce", "weighted_ce", "smoothed_ce"):
+        g = z.softmax(1)
+        if key == "smoothed_ce" and options.label_smoothing:
+            eps = options.label_smoothing
+            g.sub_(one_hot, alpha=1 - eps).sub_(eps / num_classes)
+        else:
+            g.sub_(one_hot)
+        return g.mul_(coef)
+    if key == "mse":
+        p = z.softmax(1)
+        d = p - one_hot
+        return d.sub_((d * p).sum(1, keepdim=True)).mul_(p).mul_(coef * (2 / num_classes))
+    if key == "sigmoid":
+        s = z.sigmoid()
+        g = (s - s * s).mul_(coef / num_classes)
+        return g.sub_(2 * one_hot * g)  # minus for the target, plus for the others
+    if key == "hinge":
+        margin = (options.margin - z.gather(1, y)) + z  # (N, C, *): margin - z_t + z_c, torch's order
+        active = (margin > 0) & (one_hot == 0)
+        h = active.to(z.dtype) if options.p == 1 else torch.where(active, 2 * margin, 0.0)
+        h.mul_(coef / num_classes)
+        return h.sub_(one_hot * h.sum(1, keepdim=True))
+    if key == "focal":
+        gamma = options.gamma
+        log_probs = z.log_softmax(1)
+        log_pt = log_probs.gather(1, y)  # (N, 1, *)
+        raw = -torch.expm1(log_pt)  # 1 - p_t, accurate near p_t = 1
+        a = raw.clamp_min(torch.finfo(z.dtype).tiny)
+        outer = -(a**gamma)  # d loss / d log p_t through the log; the pow term below is d / d a
+        if gamma != 0:  # torch's pow backward is 0 for an exponent of 0
+            pt = 1 - raw  # expm1's backward multiplies by expm1(x) + 1
+            through_a = gamma * a ** (gamma - 1) * log_pt * pt
+            outer = outer + torch.where(raw >= torch.finfo(z.dtype).tiny, through_a, 0.0)  # clamp_min's backward
+        return (one_hot - log_probs.exp()).mul_(outer * coef)
+    raise XentInputError(f"unknown loss {key!r}; choose from {', '.join(TRAINING_LOSSES)}")
 
 
 # ---------------------------------------------------------------------------------------------- results
@@ -411,11 +489,12 @@ def train(
 ) -> TrainResult:
     """Train one model per loss in `config.losses` on `data`, full batch, from the same initial weights.
 
-    Every step: one forward of all K models on the training and validation points together; each model's
-    own loss (`torch_loss` per sample, averaged over the training points as torch's 'mean' does) and its
-    gradient by autograd; backpropagation through the network; one optimiser step. Recorded per step and
-    model: its loss and cross-entropy on both sets, its accuracy on both, and its gradient norm. After the
-    last step: probabilities on a G x G grid (decision regions) and on the validation set (calibration).
+    Every step: one forward of all K models on the training and validation points together; the gradient
+    of each model's own training loss (`torch_loss` per sample, averaged over the training points as torch's
+    'mean' does; `torch_loss_grad`'s arithmetic); backpropagation through the network; one optimiser step.
+    Recorded per step and model: its loss and cross-entropy on both sets, its accuracy on both, and its
+    gradient norm. After the last step: probabilities on a G x G grid (decision regions) and on the
+    validation set (calibration).
 
     Divergence: a model whose loss, cross-entropy or gradient stops being finite, or whose training
     cross-entropy passes EXPLODED_CE (a learning rate far too large makes the weights blow up), is cut
@@ -426,6 +505,13 @@ def train(
     Raises: XentInputError for a config outside the bounds (see check_config).
     """
     check_config(config, data.num_classes)
+    torch, _ = _torch()
+    with torch.inference_mode():  # nothing here needs autograd: its bookkeeping would cost ~15 % of a run
+        return _train(data, config, on_progress, progress_every)
+
+
+def _train(data: Dataset, config: TrainConfig, on_progress, progress_every: int) -> TrainResult:
+    """train's body, run in torch's inference mode."""
     torch, _ = _torch()
     dtype = getattr(torch, config.dtype)
     keys = tuple(config.losses)
@@ -456,12 +542,21 @@ def train(
             own_means[i, :n_tr, 0] = 1.0 / w_t[:n_tr].sum()
             own_means[i, n_tr:, 1] = 1.0 / w_t[n_tr:].sum()
 
-    def own_losses(zs):  # K logits (1, C, N) -> (K, 2): each model's own loss, [train, val]
-        per_sample = [
-            torch_loss(key, zs[i], y_row, options=opts, class_weight=weight_t, reduction="none")
+    # The gradient of each model's training loss (torch_loss_grad's arithmetic) needs, per model, the weight
+    # of every sample's loss in it: own_means' training column, times w_t for weighted CE; 0 on the
+    # validation points, which never reach the gradient.
+    one_hot = (y_row[:, None, :] == torch.arange(c)[None, :, None]).to(dtype)  # (1, C, N)
+    coefs = own_means[:, None, :, 0].clone()  # (K, 1, N)
+    for i, key in enumerate(keys):
+        if key == "weighted_ce":
+            coefs[i] *= weight_t[y_row]
+
+    def own_losses(zs):  # the logits of m steps (m, K, C, N) -> K x (m, 2): each model's own loss, [train, val]
+        return [
+            torch_loss(key, zs[:, i], y_row.expand(len(zs), n), options=opts, class_weight=weight_t, reduction="none")
+            @ own_means[i]
             for i, key in enumerate(keys)
-        ]  # K x (1, N)
-        return (torch.cat(per_sample)[:, None, :] @ own_means)[:, 0]
+        ]  # K x (m, 2)
 
     # Every parameter of the K models lives in one (K, P) tensor, so that the optimiser and the gradient
     # norm are one operation each; the layers are views into it: W (K, out, in), b (K, out, 1).
@@ -475,39 +570,35 @@ def train(
 
     record = torch.full((steps + 1, k, 6), math.nan, dtype=dtype)  # (S + 1, K, 6)
     grad_norm = torch.full((steps, k), math.nan, dtype=dtype)  # (S, K)
-    # Cross-entropy and accuracy are measured a chunk of steps at a time, from the logits kept meanwhile:
-    # one batched pass instead of ~10 small torch calls per step.
+    # The losses, cross-entropy and accuracy are measured a chunk of steps at a time, from the logits kept
+    # meanwhile: a few batched passes instead of ~40 small torch calls per step.
     chunk = torch.empty((min(progress_every, 64), k, c, n), dtype=dtype)  # (M, K, C, N)
     pending: list[int] = []  # the steps whose logits wait in `chunk`
 
     def measure() -> None:
         m = len(pending)
         if m:
+            steps_in_chunk = slice(pending[0], pending[-1] + 1)
+            for i, own in enumerate(own_losses(chunk[:m])):
+                record[steps_in_chunk, i, : _LOSS_VAL + 1] = own
             stats = _ce_and_accuracy(chunk[:m].reshape(m * k, c, n), y_all[:1].expand(m * k, 1, n), means)
-            record[pending[0] : pending[-1] + 1, :, _CE_TR:] = stats.reshape(m, k, 4)
+            record[steps_in_chunk, :, _CE_TR:] = stats.reshape(m, k, 4)
             pending.clear()
 
     start = time.perf_counter()
     done, reported = steps, -1
     for step in range(steps + 1):
-        with torch.no_grad():
-            z, inputs = _forward(params, xk)  # (K, C, N)
-            chunk[len(pending)] = z
-            pending.append(step)
-        last = step == steps
-        # One leaf per model, so autograd runs through the losses only (not the network) and never
-        # scatters a slice's gradient into the whole (K, C, N) tensor.
-        zs = [zi[None].requires_grad_(not last) for zi in z.unbind(0)]  # K x (1, C, N)
-        own = own_losses(zs)  # (K, 2)
-        record[step, :, : _LOSS_VAL + 1] = own.detach()
-        if last:
+        z, inputs = _forward(params, xk)  # (K, C, N)
+        chunk[len(pending)] = z
+        pending.append(step)
+        if step == steps:
             break
-        # The sum of the K training losses: each reaches only its own model's logits.
-        dz = torch.cat(torch.autograd.grad(own[:, 0].sum(), zs))  # (K, C, N), zero on the validation points
-        with torch.no_grad():
-            grad = _backward(params, inputs, dz[:, :, :n_tr], n_tr)  # (K, P)
-            grad_norm[step] = torch.linalg.vector_norm(grad, dim=1)
-            opt.step(grad)
+        dz = torch.cat(
+            [_loss_grad(key, z[i : i + 1], y_all[:1], one_hot, coefs[i : i + 1], opts) for i, key in enumerate(keys)]
+        )  # (K, C, N), zero on the validation points
+        grad = _backward(params, inputs, dz[:, :, :n_tr], n_tr)  # (K, P)
+        grad_norm[step] = torch.linalg.vector_norm(grad, dim=1)
+        opt.step(grad)
         if len(pending) == len(chunk):
             measure()
         if (step + 1) % progress_every == 0:
@@ -518,8 +609,7 @@ def train(
             if on_progress is not None and step + 1 < steps:  # the last report follows the last forward pass
                 on_progress(_progress(step + 1, steps, keys, record))
                 reported = step + 1
-    with torch.no_grad():
-        measure()
+    measure()
     seconds = time.perf_counter() - start
     if on_progress is not None and reported != done:
         on_progress(_progress(done, steps, keys, record))
@@ -529,9 +619,8 @@ def train(
     grid = np.linspace(-data.extent, data.extent, config.grid)
     gx, gy = np.meshgrid(grid, grid)  # (G, G): rows are y
     grid_x = torch.tensor(np.stack([gx.ravel(), gy.ravel()]), dtype=dtype).expand(k, 2, -1)  # (K, 2, G*G)
-    with torch.no_grad():
-        grid_probs = _forward(params, grid_x)[0].softmax(1).transpose(1, 2).float().numpy()  # (K, G*G, C)
-        val_probs = _forward(params, xk[:, :, n_tr:])[0].softmax(1).transpose(1, 2).double().numpy()  # (K, N_val, C)
+    grid_probs = _forward(params, grid_x)[0].softmax(1).transpose(1, 2).float().numpy()  # (K, G*G, C)
+    val_probs = _forward(params, xk[:, :, n_tr:])[0].softmax(1).transpose(1, 2).double().numpy()  # (K, N_val, C)
     weights = [p.double().numpy() for p in params]  # (K, out, in) and (K, out, 1)
     runs = {}
     for i, key in enumerate(keys):

@@ -123,9 +123,66 @@ def test_focal_training_loss_stays_finite_where_the_target_probability_rounds_to
     np.testing.assert_allclose(grad, expected_grad, rtol=1e-12, atol=1e-100)
 
 
+def autograd_grad(key, logits, target, weight, options, scale):
+    """torch autograd on training.torch_loss: d/d logits of sum_n scale_n * loss_n."""
+    z = torch.tensor(logits, requires_grad=True)
+    per_sample = training.torch_loss(
+        key, z, torch.tensor(target), options=options, class_weight=torch.tensor(weight), reduction="none"
+    )
+    (per_sample * torch.tensor(scale)).sum().backward()
+    return z.grad.numpy()
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("key", KEYS)
+@pytest.mark.parametrize("layout", ["(N, C)", "(1, C, N)", "(N, C, H, W)"])
+def test_each_written_out_loss_gradient_equals_autograd_on_the_torch_loss(key, seed, layout):
+    """The loop steps with torch_loss_grad instead of autograd: the same gradient, per-sample scale included."""
+    logits, target, weight, options = random_case(seed)
+    if layout == "(1, C, N)":
+        logits, target = logits.T[None].copy(), target[None]
+    elif layout == "(N, C, H, W)":
+        rng = np.random.default_rng(seed)
+        logits = rng.normal(0.0, 3.0, (2, logits.shape[1], 3, 2))
+        target = rng.integers(0, logits.shape[1], (2, 3, 2))
+    scale = np.random.default_rng(seed + 100).uniform(0.1, 2.0, target.shape)
+    expected = autograd_grad(key, logits, target, weight, options, scale)
+    grad = training.torch_loss_grad(
+        key,
+        torch.tensor(logits),
+        torch.tensor(target),
+        options=options,
+        class_weight=torch.tensor(weight),
+        scale=torch.tensor(scale),
+    ).numpy()
+    np.testing.assert_allclose(grad, expected, **F64)
+
+
+@pytest.mark.parametrize(
+    ("key", "options", "logits", "target"),
+    [
+        ("focal", LossOptions(gamma=0.0), [[800.0, 0.0, 0.0], [0.0, 1.0, 2.0]], [0, 2]),  # p_t rounds to 1
+        ("focal", LossOptions(gamma=0.5), [[800.0, 0.0, 0.0], [0.0, 1.0, 2.0]], [0, 2]),
+        ("focal", LossOptions(gamma=2.0), [[800.0, 0.0, 0.0], [0.0, 1.0, 2.0]], [0, 2]),
+        ("hinge", LossOptions(margin=1.0, p=1), [[1.0, 0.0, 0.5], [0.0, 3.0, 2.0]], [0, 1]),  # exactly at the kink
+        ("hinge", LossOptions(margin=1.0, p=2), [[1.0, 0.0, 0.5], [0.0, 3.0, 2.0]], [0, 1]),
+        ("sigmoid", LossOptions(), [[40.0, -40.0], [0.0, 0.0]], [1, 0]),  # saturated sigmoid
+        ("mse", LossOptions(), [[90.0, -90.0], [0.0, 0.0]], [1, 0]),  # saturated softmax
+    ],
+)
+def test_written_out_gradients_match_autograd_at_the_edges(key, options, logits, target):
+    logits, target = np.array(logits), np.array(target)
+    expected = autograd_grad(key, logits, target, np.ones(logits.shape[1]), options, np.full(len(target), 0.5))
+    grad = training.torch_loss_grad(key, torch.tensor(logits), torch.tensor(target), options=options, scale=0.5)
+    assert np.isfinite(grad.numpy()).all()
+    np.testing.assert_allclose(grad.numpy(), expected, rtol=1e-12, atol=1e-300)
+
+
 def test_unknown_loss_is_refused():
     with pytest.raises(xc.XentInputError, match="unknown loss 'l1'"):
         training.torch_loss("l1", torch.zeros(2, 3), torch.tensor([0, 1]))
+    with pytest.raises(xc.XentInputError, match="unknown loss 'l1'"):
+        training.torch_loss_grad("l1", torch.zeros(2, 3), torch.tensor([0, 1]))
 
 
 def test_balanced_class_weights_give_every_class_the_same_total_weight():
@@ -262,6 +319,18 @@ def test_same_settings_give_the_same_run_bit_for_bit():
         np.testing.assert_array_equal(a.runs[key].grid_probs, b.runs[key].grid_probs)
     other = train(data, dataclasses.replace(config, seed=1))
     assert not np.array_equal(other.runs["ce"].ce_train, a.runs["ce"].ce_train)  # the seed does matter
+
+
+def test_curves_do_not_depend_on_how_often_progress_is_reported():
+    """The losses, cross-entropy and accuracy are measured a chunk of steps at a time, the chunk as long as
+    the progress interval; the page's interval differs from the default, and must not change a number."""
+    data = small_data()
+    config = TrainConfig(losses=("ce", "hinge", "focal", "weighted_ce"), optimizer="adam", lr=0.01, steps=40)
+    runs = [train(data, config, progress_every=every).runs for every in (1, 7, 25, 100)]
+    for other in runs[1:]:
+        for key in config.losses:
+            for field in ("loss_train", "loss_val", "ce_train", "ce_val", "acc_train", "acc_val", "grad_norm"):
+                np.testing.assert_array_equal(getattr(other[key], field), getattr(runs[0][key], field), err_msg=field)
 
 
 def test_curves_have_steps_plus_one_entries_and_the_documented_shapes():
