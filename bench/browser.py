@@ -1,13 +1,15 @@
-"""Edit-to-screen latency of the playground and the comparison page in a real browser (Debian's Chromium,
-driven by Playwright).
+"""Edit-to-screen latency of the app's pages in a real browser (Debian's Chromium, driven by Playwright).
 
-    python -m bench.browser [--pages playground compare] [--runs 15] [--loads 5] [--json PATH]
+    python -m bench.browser [--pages playground compare pitfalls images information] [--runs 15] [--loads 5]
+                            [--json PATH]
 
 What it measures. The app is started as the browser tests start it (tests/browser/harness.py:
 `streamlit run app.py` on a free loopback port) and each page is opened in headless Chromium. For
 each widget kind (playground: the reduction selectbox, the label-smoothing slider moved with the
 keyboard, the "Samples" number input's +/- buttons, a logit cell of the data editor; compare: the
-sweep's sample selectbox, the hinge-margin slider, the focal-loss pill, a logit cell) it makes
+sweep's sample selectbox, the hinge-margin slider, the focal-loss pill, a logit cell; pitfalls: a
+cell of the forum tensor; images: the noise slider; information: the bits/nats switch and a cell of
+the prediction; the training page is left out, its edits start a training run) it makes
 `--runs` edits, alternating values so that every edit changes the result, after one untimed
 warm-up edit:
 
@@ -32,7 +34,7 @@ warm-up edit:
     server, and the frontend applying every delta (React, the charts' image decodes, the grid's table).
 
 Cold load: a fresh browser context (empty HTTP cache, no session) per repetition, from navigation
-start (performance.now() = 0) until the page's charts are drawn (3 on the playground, 2 on compare):
+start (performance.now() = 0) until the page's charts are drawn (PAGES below):
 `requestAnimationFrame` polling until that many chart images (server-drawn SVG in `st.image`) have
 decoded (tests/browser/harness.py's CHARTS_DRAWN). The server is warm (the edits ran first, torch
 is imported), so this is the browser's cold start, not the server's.
@@ -59,6 +61,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -85,8 +88,20 @@ KINDS = {  # page: {kind: the widget, as the table shows it}
         "pills": "Losses: focal on / off",
         "data_editor": "Logit cell (type, Enter)",
     },
+    "pitfalls": {"data_editor": "Forum tensor: a probability cell (type, Enter)"},
+    "images": {"slider": "Noise (ArrowRight / ArrowLeft)"},
+    "information": {
+        "segmented": "Unit: bits ↔ nats",
+        "data_editor": "Prediction cell (type, Enter)",
+    },
 }
-PAGES = {"playground": ("/Playground", 3), "compare": ("/Compare", 2)}  # page: (path, charts drawn when ready)
+PAGES = {  # page: (path, charts drawn when ready)
+    "playground": ("/Playground", 3),
+    "compare": ("/Compare", 2),
+    "pitfalls": ("/Pitfalls", 1),
+    "images": ("/Images", 4),
+    "information": ("/Information", 4),
+}
 
 INSTALL = """() => {
   if (window.__bench) return;
@@ -206,19 +221,48 @@ def compare_edits(page) -> dict[str, Callable[[int], Callable[[], None]]]:
     return {"selectbox": selectbox, "slider": slider, "pills": pills, "data_editor": cell_edit(page, col=2)}
 
 
-def cell_edit(page, col: int) -> Callable[[int], Callable[[], None]]:
+def pitfalls_edits(page) -> dict[str, Callable[[int], Callable[[], None]]]:
+    # the forum tensor's editor: pixel, target, class 0, class 1, class 2; pixel (0, 0)'s class 2
+    return {"data_editor": cell_edit(page, col=4, values=("0.9", "0.7"))}
+
+
+def images_edits(page) -> dict[str, Callable[[int], Callable[[], None]]]:
+    def slider(i: int):
+        page.locator(".st-key-noise").get_by_role("slider").focus()
+        key = "ArrowRight" if i % 2 == 0 else "ArrowLeft"
+        return lambda: page.keyboard.press(key)
+
+    return {"slider": slider}
+
+
+def information_edits(page) -> dict[str, Callable[[int], Callable[[], None]]]:
+    def segmented(i: int):
+        label = "bits" if i % 2 == 0 else "nats"
+        return page.locator(".st-key-unit button").filter(has_text=re.compile(f"^{label}$")).click
+
+    # rows: target y, prediction p; columns: row label, class 0, class 1, class 2
+    return {"segmented": segmented, "data_editor": cell_edit(page, col=3, row=1, values=("0.5", "0.2"))}
+
+
+def cell_edit(page, col: int, row: int = 0, values=("1.5", "-1.5")) -> Callable[[int], Callable[[], None]]:
     def data_editor(i: int):
-        select_cell(page, col=col, row=0)  # class 0 of row 0
+        select_cell(page, col=col, row=row)
         page.keyboard.press("Enter")
         cell = page.locator("input.gdg-input")
         cell.wait_for()
-        cell.fill("1.5" if i % 2 == 0 else "-1.5")
+        cell.fill(values[i % 2])
         return lambda: page.keyboard.press("Enter")
 
     return data_editor
 
 
-EDITS = {"playground": playground_edits, "compare": compare_edits}
+EDITS = {
+    "playground": playground_edits,
+    "compare": compare_edits,
+    "pitfalls": pitfalls_edits,
+    "images": images_edits,
+    "information": information_edits,
+}
 
 
 def measure_edits(browser, base_url: str, page_name: str, runs: int, quiet_ms: int, log) -> dict[str, list[float]]:
