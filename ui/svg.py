@@ -141,6 +141,16 @@ def png_data_url(rgb: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
+def _stroke(color: str, width: float, dash: str | None, mark: str | None) -> str:
+    """The attributes of a stroked line: colour, width, optional dash pattern and class."""
+    out = f' stroke="{color}" stroke-width="{width:g}"'
+    if dash:
+        out += f' stroke-dasharray="{dash}"'
+    if mark:
+        out += f' class="{mark}"'
+    return out
+
+
 class Canvas:
     """An SVG document under construction, in px; coordinates are rounded to 0.1 px."""
 
@@ -164,12 +174,8 @@ class Canvas:
         self.parts.append(f'<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{fill}"/>')
 
     def line(self, x1, y1, x2, y2, stroke, *, width=1.0, dash=None, mark=None) -> None:
-        dashed = f' stroke-dasharray="{dash}"' if dash else ""
-        if mark:
-            dashed += f' class="{mark}"'
         self.parts.append(
-            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{stroke}" '
-            f'stroke-width="{width:g}"{dashed}/>'
+            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"{_stroke(stroke, width, dash, mark)}/>'
         )
 
     def polyline(self, xs, ys, stroke, *, width=2.0, dash=None, mark=None) -> None:
@@ -178,12 +184,8 @@ class Canvas:
         pts = np.column_stack([np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)])
         pts = pts[np.isfinite(pts).all(axis=1)]
         points = " ".join(map(str, np.rint(pts).astype(int).ravel().tolist()))
-        extra = f' stroke-dasharray="{dash}"' if dash else ""
-        if mark:
-            extra += f' class="{mark}"'
         self.parts.append(
-            f'<polyline points="{points}" fill="none" stroke="{stroke}" stroke-width="{width:g}" '
-            f'stroke-linejoin="round"{extra}/>'
+            f'<polyline points="{points}" fill="none" stroke-linejoin="round"{_stroke(stroke, width, dash, mark)}/>'
         )
 
     def image(self, x, y, w, h, href: str) -> None:

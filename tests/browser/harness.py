@@ -156,3 +156,12 @@ def select_cell(page, col: int, row: int, *, grid: int = 0) -> None:
     for _ in range(abs(current - col)):
         page.keyboard.press("ArrowLeft" if current > col else "ArrowRight")
     target.wait_for(state="attached")
+
+
+def type_into_selected_cell(page, text: str) -> None:
+    """Enter opens the selected data-editor cell's editor; type `text`; Enter commits."""
+    page.keyboard.press("Enter")
+    editor = page.locator("input.gdg-input")
+    editor.wait_for()
+    editor.fill(text)
+    page.keyboard.press("Enter")

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 import xent_core as xc
-from tests.browser.harness import select_cell
+from tests.browser.harness import select_cell, type_into_selected_cell
 from xent_core import images as im
 
 pytestmark = pytest.mark.browser
@@ -45,15 +45,6 @@ def wait_metric(app, label: str, value: str, *, charts: int) -> None:
     """Wait until the metric `label` shows `value` and the script run that produced it has finished."""
     app.page.wait_for_function(METRIC_IS, arg=[label, value])
     app.wait_ready(charts=charts)
-
-
-def type_into_selected_cell(page, text: str) -> None:
-    """Enter opens the selected data-editor cell's editor; type `text`; Enter commits."""
-    page.keyboard.press("Enter")
-    editor = page.locator("input.gdg-input")
-    editor.wait_for()
-    editor.fill(text)
-    page.keyboard.press("Enter")
 
 
 def agrees(page) -> str:

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 import xent_core as xc
-from tests.browser.harness import HEADER_PX, PHONE, select_cell, wait_ready
+from tests.browser.harness import HEADER_PX, PHONE, select_cell, type_into_selected_cell, wait_ready
 from ui import nav, state
 
 pytestmark = pytest.mark.browser
@@ -95,15 +95,6 @@ def bar_labels(page) -> list[str]:
     alt = page.get_by_test_id("stImage").nth(1).locator("img").get_attribute("alt")
     assert re.findall(r"row \d+: ([^;]+)", alt) == labels
     return labels
-
-
-def edit_selected_cell(page, text: str) -> None:
-    """Enter opens the selected cell's editor; type `text`; Enter commits."""
-    page.keyboard.press("Enter")
-    editor = page.locator("input.gdg-input")
-    editor.wait_for()
-    editor.fill(text)
-    page.keyboard.press("Enter")
 
 
 def double_click_last_column(page, row: int, text: str) -> None:
@@ -253,7 +244,7 @@ def test_edit_share_embed(app, open_app):
     app.goto("/Playground")
     page = app.page
     select_cell(page, LOGIT_COL0, 0)  # class 0 of row 0, whose target is class 0
-    edit_selected_cell(page, "-1.25")
+    type_into_selected_cell(page, "-1.25")
     edited = SEED42.copy()
     edited[0, 0] = -1.25
     expected = torch_loss(edited, SEED42_TARGETS)
