@@ -285,15 +285,19 @@ def results(data: ds.Dataset, result: tr.TrainResult) -> None:
         st.plotly_chart(tf.curves_figure(result, split=split), key=f"{P}.fig.curves", config=theme.PLOTLY_CONFIG)
         st.caption(
             "Cross-entropy and accuracy compare the models in the same units. The own-loss panel shows how far "
-            "each model got on the objective it was actually given. The gradient norm is how hard each loss pushes "
-            "the weights: where it is small, SGD barely moves (MSE and the sigmoid loss saturate when a prediction "
-            "is confidently wrong)."
+            "each model got on the objective it was actually given: its loss divided by its value at step 0, as "
+            "the losses come in different units. The gradient norm ‖∂loss/∂weights‖ (log scale) is how hard each "
+            "loss pushes the weights: where it is small, SGD barely moves (MSE and the sigmoid loss saturate when "
+            "a prediction is confidently wrong)."
         )
         st.plotly_chart(
             tf.regions_figure(result, data, points=points), key=f"{P}.fig.regions", config=theme.PLOTLY_CONFIG
         )
+        st.caption(tf.regions_caption(points))
         st.plotly_chart(tf.calibration_figure(result), key=f"{P}.fig.calibration", config=theme.PLOTLY_CONFIG)
         st.caption(
+            "Top: reliability, the share right among the samples at each confidence (a model's top probability); "
+            "a calibrated model's bars reach the diagonal. Bottom: how many samples are that confident. "
             "Expected calibration error (ECE): the average gap between how sure a model is and how often it is right. "
             "Label smoothing never asks for 100 %, so its confidences sit lower (often below its accuracy)."
         )

@@ -194,6 +194,7 @@ def workbench() -> None:
     left.plotly_chart(FIG.decomposition_bars(d), key=f"{P}.fig.stack", config=theme.PLOTLY_CONFIG)
     right.plotly_chart(FIG.distribution_bars(d, names), key=f"{P}.fig.dist", config=theme.PLOTLY_CONFIG)
     right.plotly_chart(FIG.term_bars(d, names), key=f"{P}.fig.terms", config=theme.PLOTLY_CONFIG)
+    right.caption("A KL term y log(y / p) is negative where p > y; the KL terms still sum to KL(y ‖ p) ≥ 0.")
     reading(d, unit)
 
 

@@ -152,7 +152,7 @@ def term_bars(d: Decomposition, class_names: Sequence[str]) -> go.Figure:
     ]
     return theme.figure(
         data,
-        title=f"Each class's share ({d.unit}); a KL term is negative where p > y",
+        title=f"Each class's share ({d.unit})",  # short for a phone: the page's caption says KL terms can be < 0
         height=330,
         legend=LEGEND_BELOW,
         barmode="relative",

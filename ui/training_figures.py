@@ -50,8 +50,37 @@ def _columns(k: int, gap: float = GAP) -> list[tuple[float, float]]:
     return [(i * (width + gap), i * (width + gap) + width) for i in range(k)]
 
 
-def _panel_title(text: str, x0: float, x1: float, y: float) -> dict:
-    return dict(
+def _grid(
+    n: int, gap_y: float, gap_x: float = GAP
+) -> tuple[int, list[tuple[tuple[float, float], tuple[float, float]]]]:
+    """Cells for n panels: one row of up to two, else rows of two (four columns are unreadable on a phone).
+
+    Returns the number of rows and, per panel, its ((x0, x1), (y0, y1)) block in paper coordinates.
+    """
+    cols = n if n <= 2 else 2
+    rows = -(-n // cols)
+    height = (1 - gap_y * (rows - 1)) / rows
+    cells = []
+    for i in range(n):
+        r, c = divmod(i, cols)
+        top = 1 - r * (height + gap_y)
+        cells.append((_columns(cols, gap_x)[c], (max(round(top - height, 9), 0.0), round(top, 9))))
+    return rows, cells
+
+
+def _wrap(text: str, width: int = 18) -> str:
+    """Break (already escaped) text at spaces into lines of about `width` characters, joined by <br>."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
+def _panel_title(text: str, x0: float, x1: float, y: float, *, size: int | None = None) -> dict:
+    note = dict(
         text=text,
         x=(x0 + x1) / 2,
         y=y,
@@ -61,6 +90,9 @@ def _panel_title(text: str, x0: float, x1: float, y: float) -> dict:
         yanchor="bottom",
         showarrow=False,
     )
+    if size:
+        note["font"] = dict(size=size)
+    return note
 
 
 def _line(key: str, x, y, *, xaxis: str, yaxis: str, faint: bool, showlegend: bool, hover: str) -> dict:
@@ -83,12 +115,13 @@ def _line(key: str, x, y, *, xaxis: str, yaxis: str, faint: bool, showlegend: bo
 
 # ---------------------------------------------------------------------------------------------- curves
 
-# (panel title, y-axis options); panel i uses axes x{i}/y{i} (the first is plain x/y)
+# (panel title, y-axis options); panel i uses axes x{i}/y{i} (the first is plain x/y).
+# Short enough for a phone-wide panel (about 150 px); the page's caption says the rest.
 _PANELS = (
-    ("<b>Cross-entropy</b> (one unit for every model)", dict(rangemode="tozero")),
+    ("<b>Cross-entropy</b>", dict(rangemode="tozero")),
     ("<b>Accuracy</b>", dict(range=[0, 1.02], tickformat=".0%")),
-    ("<b>Own loss</b> ÷ its value at step 0 (each in its own units)", dict(rangemode="tozero")),
-    ("<b>Gradient norm</b> ‖∂loss/∂weights‖ (log scale)", dict(type="log")),
+    ("<b>Own loss</b> ÷ step 0", dict(rangemode="tozero")),
+    ("<b>Gradient norm</b> (log)", dict(type="log", dtick=1)),  # powers of ten only: no crowded 2s and 5s
 )
 
 
@@ -101,10 +134,10 @@ def curves_figure(result: TrainResult, *, split: str = "val") -> go.Figure:
     """
     show = ("train", "val") if split == "both" else (split,)
     domains = [
-        ((0.0, 0.46), (0.58, 1.0)),
-        ((0.54, 1.0), (0.58, 1.0)),
-        ((0.0, 0.46), (0.0, 0.4)),
-        ((0.54, 1.0), (0.0, 0.4)),
+        ((0.0, 0.44), (0.58, 1.0)),  # the gap between columns holds the right panels' y tick labels
+        ((0.56, 1.0), (0.58, 1.0)),
+        ((0.0, 0.44), (0.0, 0.4)),
+        ((0.56, 1.0), (0.0, 0.4)),
     ]
     data, layout, notes = [], {}, []
     for i, ((x0, x1), (y0, y1)) in enumerate(domains):
@@ -173,10 +206,11 @@ def curves_figure(result: TrainResult, *, split: str = "val") -> go.Figure:
         )
         if run.diverged_at is not None and len(run.ce_train):
             data.append(_stop_marker(key, run, "x", "y", run.ce_train[-1] if "train" in show else run.ce_val[-1]))
-    which_sets = " and ".join(SPLITS[s] for s in show) if split == "both" else SPLITS[split]
     return theme.figure(
         data,
-        title=f"Learning curves on the {which_sets} set" + (" (faint: training)" if split == "both" else ""),
+        title="Learning curves on both sets (faint: training)"
+        if split == "both"
+        else f"Learning curves on the {SPLITS[split]} set",
         height=600,
         hovermode="x unified",
         annotations=notes,
@@ -260,6 +294,26 @@ def region_values(probs: np.ndarray) -> np.ndarray:
     return probs.argmax(-1) + strength
 
 
+# Titles short enough for a phone; what the colours and outlines mean is in `regions_caption`.
+REGIONS_TITLE = {
+    "train": "Decision regions, with the training points",
+    "val": "Decision regions, with the validation points",
+    "none": "Decision regions",
+}
+REGION_GAP = 0.16  # between rows of panels: room for the next row's heading
+
+
+def regions_caption(points: str) -> str:
+    """What the regions figure shows, for the caption under it (too long for a title on a phone)."""
+    text = (
+        "The colour is the class each final model predicts there, its strength how confident the model is; "
+        "the percentage under each name is the model's accuracy on the validation set."
+    )
+    if points == "train":
+        text += " A point with a dark outline is one whose label the label noise changed."
+    return text
+
+
 def regions_figure(
     result: TrainResult, data: Dataset, *, points: str = "train", class_names: Sequence[str] | None = None
 ) -> go.Figure:
@@ -280,7 +334,8 @@ def regions_figure(
         xs, ys, flipped = data.x_val, data.y_val, np.zeros(len(data.y_val), dtype=bool)
     else:
         xs, ys, flipped = np.zeros((0, 2)), np.zeros(0, dtype=int), np.zeros(0, dtype=bool)
-    for i, (run, (x0, x1)) in enumerate(zip(runs, _columns(len(runs)), strict=True)):
+    rows, cells = _grid(len(runs), REGION_GAP)
+    for i, (run, ((x0, x1), (y0, y1))) in enumerate(zip(runs, cells, strict=True)):
         suffix = "" if i == 0 else str(i + 1)
         xa, ya = f"x{suffix}", f"y{suffix}"
         if run.grid_probs is not None:
@@ -299,7 +354,7 @@ def regions_figure(
                     yaxis=ya,
                 )
             )
-            heading = f"<b>{theme.safe_label(run.name)}</b><br>{100 * run.acc_val[-1]:.0f} % right on validation"
+            heading = f"<b>{_wrap(theme.safe_label(run.name))}</b><br>{100 * run.acc_val[-1]:.0f} % right on validation"
         else:
             notes.append(
                 dict(
@@ -315,7 +370,7 @@ def regions_figure(
                     borderpad=4,
                 )
             )
-            heading = f"<b>{theme.safe_label(run.name)}</b><br>diverged at step {run.diverged_at}"
+            heading = f"<b>{_wrap(theme.safe_label(run.name))}</b><br>diverged at step {run.diverged_at}"
         for cls in range(c):
             mine = ys == cls
             if not mine.any():
@@ -345,22 +400,26 @@ def regions_figure(
             )
         square = dict(range=[-ext, ext], showgrid=False, zeroline=False, constrain="domain")
         layout[f"xaxis{suffix}"] = _axis(domain=[x0, x1], anchor=ya, **square)
-        layout[f"yaxis{suffix}"] = _axis(anchor=xa, scaleanchor=xa, showticklabels=i == 0, **square)
-        notes.append(_panel_title(heading, x0, x1, 1.0))
-    shown = {"train": "training points (dark outline: label changed by noise)", "val": "validation points"}
+        # a panel narrower than its cell is tall shrinks towards its heading, not into the middle of the cell
+        layout[f"yaxis{suffix}"] = _axis(
+            domain=[y0, y1], anchor=xa, scaleanchor=xa, constraintoward="top", showticklabels=x0 == 0, **square
+        )
+        notes.append(_panel_title(heading, x0, x1, y1, size=12))
     return theme.figure(
         traces,
-        title="Decision regions: the colour is the predicted class, its strength the confidence"
-        + (f"; {shown[points]}" if points in shown else ""),
-        height=380 if len(runs) > 2 else 500,
+        title=REGIONS_TITLE[points],
+        height=500 if rows == 1 else 680,
         annotations=notes,
-        margin=dict(l=8, r=8, t=84, b=8),
+        margin=dict(l=8, r=8, t=96, b=8),
         legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="center", x=0.5),
         **layout,
     )
 
 
 # ---------------------------------------------------------------------------------------------- calibration
+
+
+CALIBRATION_GAP = 0.17  # between rows of panels: the histogram's tick labels, then the next row's heading
 
 
 def calibration_figure(result: TrainResult) -> go.Figure:
@@ -372,25 +431,29 @@ def calibration_figure(result: TrainResult) -> go.Figure:
     runs = list(result.runs.values())
     tallest = max((int(r.calibration.count.max()) for r in runs if r.calibration is not None), default=1)
     traces, layout, notes = [], {}, []
-    for i, (run, (x0, x1)) in enumerate(zip(runs, _columns(len(runs)), strict=True)):
+    rows, cells = _grid(len(runs), CALIBRATION_GAP, 0.1)  # x gap: room for "100%" beside the next "0%"
+    for i, (run, ((x0, x1), (b0, b1))) in enumerate(zip(runs, cells, strict=True)):
         top, bottom = ("" if i == 0 else str(2 * i + 1)), str(2 * i + 2)  # axis suffixes: x, x2, x3, ...
         color = STYLE[run.key][0]
-        for axis, (y0, y1) in ((top, (0.42, 1.0)), (bottom, (0.0, 0.26))):
+        first, last_row = x0 == 0, b0 == 0
+        span = b1 - b0  # the cell's reliability diagram on its top 58 %, the histogram on its bottom 26 %
+        for axis, (y0, y1) in ((top, (b0 + 0.42 * span, b1)), (bottom, (b0, b0 + 0.26 * span))):
             layout[f"xaxis{axis}"] = _axis(
                 domain=[x0, x1],
                 anchor=f"y{axis}",
                 range=[0, 1],
                 tickformat=".0%",
-                title=dict(text="confidence (top probability)" if axis == bottom else ""),
+                tickvals=[0, 0.5, 1],  # three labels fit a phone-wide panel
+                title=dict(text="confidence" if axis == bottom and last_row else ""),
                 showticklabels=axis == bottom,
             )
-            layout[f"yaxis{axis}"] = _axis(domain=[y0, y1], anchor=f"x{axis}", showticklabels=i == 0)
-        layout[f"yaxis{top}"].update(range=[0, 1.02], tickformat=".0%", title=dict(text="accuracy" if i == 0 else ""))
-        layout[f"yaxis{bottom}"].update(range=[0, tallest * 1.1], title=dict(text="samples" if i == 0 else ""))
+            layout[f"yaxis{axis}"] = _axis(domain=[y0, y1], anchor=f"x{axis}", showticklabels=first)
+        layout[f"yaxis{top}"].update(range=[0, 1.02], tickformat=".0%", title=dict(text="accuracy" if first else ""))
+        layout[f"yaxis{bottom}"].update(range=[0, tallest * 1.1], title=dict(text="samples" if first else ""))
         cal = run.calibration
         if cal is None:
-            heading = f"<b>{theme.safe_label(run.name)}</b><br>diverged at step {run.diverged_at}"
-            notes.append(_panel_title(heading, x0, x1, 1.0))
+            heading = f"<b>{_wrap(theme.safe_label(run.name))}</b><br>diverged at step {run.diverged_at}"
+            notes.append(_panel_title(heading, x0, x1, b1, size=12))
             notes.append(
                 dict(
                     text="diverged",
@@ -447,16 +510,15 @@ def calibration_figure(result: TrainResult) -> go.Figure:
                 hovertemplate=f"%{{y}} samples at %{{x:.0%}} ± {50 * width:.0f} %<extra></extra>",
             )
         )
-        heading = (
-            f"<b>{theme.safe_label(run.name)}</b><br>ECE {cal.ece:.3f} · confidence {100 * cal.mean_confidence:.0f} %"
-        )
-        notes.append(_panel_title(heading, x0, x1, 1.0))
+        name = _wrap(theme.safe_label(run.name))
+        heading = f"<b>{name}</b><br>ECE {cal.ece:.3f}<br>confidence {100 * cal.mean_confidence:.0f} %"
+        notes.append(_panel_title(heading, x0, x1, b1, size=12))
     return theme.figure(
         traces,
-        title="Calibration on the validation set: reliability (bars on the diagonal = calibrated) and confidence",
-        height=470,
+        title="Calibration on the validation set",
+        height=470 if rows == 1 else 860,
         bargap=0,
         annotations=notes,
-        margin=dict(l=8, r=8, t=80, b=8),
+        margin=dict(l=8, r=8, t=92, b=8),
         **layout,
     )
