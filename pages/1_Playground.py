@@ -72,7 +72,7 @@ def workbench() -> None:
     else:
         result = editors.batch_editor(P, use_weights=use_weights)
         for message in result.errors:
-            st.error(message, icon=":material/error:")
+            st.error(theme.md_escape(message), icon=":material/error:")  # may quote names and typed text
         if result.errors:
             st.caption(
                 "Results below use the last valid value of each cell marked above; your other edits are applied."

@@ -130,7 +130,7 @@ def landscape_tab(batch: state.Batch, chosen: list[str], opts: xc.LossOptions) -
     lands = compare_cache.landscapes(z, t, chosen, opts)
     loss_figures.landscape_grid(lands, batch.class_names, t, shared_scale=shared).show(st)
     a, b = lands[chosen[0]].rivals
-    names = batch.class_names
+    names = [theme.md_escape(name) for name in batch.class_names]
     st.caption(
         f"Each panel moves the logits of {names[a]} and {names[b]} (the strongest wrong classes) relative to the "
         f"target {names[t]}, all else fixed. Bottom left is confidently right. Arrows show where gradient descent "
@@ -217,7 +217,7 @@ def workbench(chosen: list[str], opts: xc.LossOptions) -> None:
     examples or the option widgets; changing an option reruns the page and calls this with new arguments)."""
     result = editors.batch_editor(P, use_weights=False, index_only=True)
     for message in result.errors:
-        st.error(message, icon=":material/error:")
+        st.error(theme.md_escape(message), icon=":material/error:")  # may quote names and typed text
     if result.errors:
         st.caption("Results below use the last valid value of each cell marked above; your other edits are applied.")
     batch = result.batch

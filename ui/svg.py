@@ -36,14 +36,14 @@ class SvgChart:
     """A drawn chart: the SVG document, its heading, and a text summary for screen readers."""
 
     svg: str
-    title: str  # shown above the image as page text (it wraps on a phone; the image scales)
+    title: str  # shown above the image as page text, literally (it wraps on a phone; the image scales)
     alt: str
     width: int
     height: int
 
     def show(self, where) -> None:
         """Draw into a Streamlit container (`st`, a column, an expander): the heading, then the image."""
-        where.markdown(f"**{self.title}**")
+        where.markdown(f"**{theme.md_escape(self.title)}**")  # titles can hold class names
         where.image(self.svg, alt=self.alt, width="content")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -44,6 +45,15 @@ def class_color(c: int) -> str:
 def safe_label(text: str) -> str:
     """User text for a plotly label: plotly reads a subset of HTML, so escape it."""
     return html.escape(str(text), quote=False)
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def md_escape(text: str) -> str:
+    """User text made literal for Streamlit's Markdown (st.markdown, st.caption, st.error, ...): every
+    character Markdown, LaTeX ($) or Streamlit's :directives: could read is backslash-escaped."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 def fmt(x: float, digits: int = 4) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,12 @@ def run(at: AppTest) -> AppTest:
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def errors(at: AppTest) -> list[str]:
+    """The page's error messages as a reader sees them: Markdown's backslash escapes removed (the pages
+    escape messages that quote class names or typed text, ui.theme.md_escape)."""
+    return [re.sub(r"\\(.)", r"\1", e.value) for e in at.error]
 
 
 def metrics(at: AppTest) -> dict[str, str]:

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 import xent_core as xc
 from tests import svg_reader
-from tests.app.conftest import open_page, shown
+from tests.app.conftest import errors, open_page, shown
 from ui import state, theme
 
 PAGE = "pages/2_Compare.py"
@@ -257,7 +257,7 @@ def test_editing_logits_and_a_target_moves_every_metric_to_torchs_value(page):
 )
 def test_a_bad_cell_names_its_place_and_keeps_the_metrics(page, value, words):
     at = edit(page, {0: {"c1": value}})
-    messages = [e.value for e in at.error]
+    messages = errors(at)
     assert any("row 0, column 'class 1'" in m and words in m for m in messages), messages
     logits, target = seed42()
     assert metrics(at) == expected_metrics(logits, target, DEFAULT)
@@ -265,7 +265,7 @@ def test_a_bad_cell_names_its_place_and_keeps_the_metrics(page, value, words):
 
 def test_a_bad_cell_does_not_block_the_other_edits(page):
     at = edit(page, {0: {"c1": "abc"}, 2: {"c0": 5.0}})
-    assert any("row 0, column 'class 1'" in e.value for e in at.error)
+    assert any("row 0, column 'class 1'" in m for m in errors(at))
     logits, target = seed42()
     logits[2, 0] = 5.0
     assert metrics(at) == expected_metrics(logits, target, DEFAULT)
@@ -373,13 +373,13 @@ def test_editing_a_multilabel_logit_matches_torch(page):
     assert ml_metrics(at) == expected_ml_metrics(logits, ML.labels)
     # a bad cell there names its place and falls back to the example's value
     edit_table(at, "cmp.ml.logits", {0: {"dog": None}})
-    assert any("row 0, column 'dog'" in e.value for e in at.error), [e.value for e in at.error]
+    assert any("row 0, column 'dog'" in m for m in errors(at)), errors(at)
     assert ml_metrics(at) == expected_ml_metrics(ML.logits, ML.labels)
 
 
 def test_a_row_without_labels_gives_an_error_not_an_exception(page):
     at = edit_table(open_tab(page, MULTI), "cmp.ml.labels", {0: {"cat": False, "dog": False}})
-    messages = [e.value for e in at.error]
+    messages = errors(at)
     assert any("row 0 has no true label" in m for m in messages), messages
     assert not ml_metrics(at)
     logits, target = seed42()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import xent_core as xc
-from tests.app.conftest import edit, metric, open_page, open_setup, shown, torch_loss
+from tests.app.conftest import edit, errors, metric, open_page, open_setup, shown, torch_loss
 from ui import nav, state
 
 SEED42 = xc.PRESETS["seed42"]
@@ -119,7 +119,7 @@ def test_editing_a_logit_updates_loss_pipeline_and_url(playground):
 )
 def test_a_bad_cell_shows_a_message_and_keeps_the_other_edits(playground, value, words):
     at = edit(playground, {0: {"c1": value}, 2: {"c0": 5.0}})
-    messages = [e.value for e in at.error]
+    messages = errors(at)
     assert any("row 0, column 'class 1'" in m and words in m for m in messages), messages
     assert not at.exception
     logits = SEED42.logits.astype(np.float64).copy()
@@ -130,7 +130,7 @@ def test_a_bad_cell_shows_a_message_and_keeps_the_other_edits(playground, value,
 def test_a_cell_broken_after_an_edit_keeps_the_value_typed_before(playground):
     at = edit(playground, {0: {"c1": 4.0}})
     at = edit(at, {0: {"c1": "4.0x"}})  # the editor's log now holds only the bad value for this cell
-    assert any("row 0, column 'class 1'" in e.value for e in at.error)
+    assert any("row 0, column 'class 1'" in m for m in errors(at))
     logits = SEED42.logits.astype(np.float64).copy()
     logits[0, 1] = 4.0  # the last valid value, not the preset's
     assert metric(at, "Loss (mean)") == shown(torch_loss(logits, SEED42.target))
@@ -160,7 +160,7 @@ def test_renaming_classes_and_refusing_duplicates(playground):
     at.text_input(key="pg.names").set_value("cat, dog, bird").run()
     assert at.session_state["pg.editor"].batch.class_names == ("cat", "dog", "bird")
     at.text_input(key="pg.names").set_value("cat, cat, bird").run()
-    assert any("appears twice" in e.value for e in at.error)
+    assert any("appears twice" in m for m in errors(at))
     assert at.session_state["pg.editor"].batch.class_names == ("cat", "dog", "bird")
     assert not at.exception
 

@@ -363,7 +363,7 @@ def test_chart_shows_its_title_then_the_image_with_alt_text():
 
     chart = figures.loss_bars(np.array([0.5]), math.log(2))
     chart.show(Recorder())
-    assert calls == [("markdown", f"**{chart.title}**"), ("image", "<svg", chart.alt, "content")]
+    assert calls == [("markdown", f"**{theme.md_escape(chart.title)}**"), ("image", "<svg", chart.alt, "content")]
 
 
 def test_theme_figure_merges_axes_with_the_house_axis():

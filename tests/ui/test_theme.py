@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -59,3 +60,14 @@ def test_class_colors_cycle_through_the_palette():
     assert [theme.class_color(c) for c in range(n)] == theme.CLASS_COLORS
     assert theme.class_color(n) == theme.class_color(0)
     assert len(set(theme.CLASS_COLORS)) == n
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["**bold** _it_", "[link](javascript:alert(1))", "`code` $x^2$", ":red[loud] :material/home:", "a\\b <i>", "plain"],
+)
+def test_md_escape_makes_user_text_literal(text):
+    escaped = theme.md_escape(text)
+    assert re.sub(r"\\(.)", r"\1", escaped) == text  # a Markdown reader gets the text back
+    unescaped = re.sub(r"\\.", "", escaped)  # what is left once every escape pair is removed
+    assert not set(unescaped) & set("\\`*_{}[]()#+-.!|<>~$:")
