@@ -151,19 +151,9 @@ def probs_tab() -> None:
     if ts.frame is None:
         ts.frame = PF.pixel_frame(rows0, target0, PIXELS, names)
     key = f"{P}.probs.{ts.version}"
-    log = E.edits(key)
-    last = ts.effective
-    rows, errors = E.apply_number_edits(
-        rows0,
-        log,
-        lambda r, c: f"{PIXELS[r]}, {names[c]}",
-        what="a probability",
-        fallback=None if last is None else last[0],
-        non_negative=True,
+    rows, target, errors = E.apply_value_and_target_edits(
+        ts, key, names, lambda r, c: f"{PIXELS[r]}, {names[c]}", lambda r: PIXELS[r], what="a probability"
     )
-    target, errs = E.apply_choice_edits(target0, log, "target", names, lambda r: PIXELS[r])
-    errors += errs
-    ts.effective = (rows, target)
 
     config = number_columns(names, "The probability of this class at this pixel (the model's softmax output).")
     config["pixel"] = st.column_config.TextColumn("pixel", disabled=True)
@@ -250,19 +240,9 @@ def rows_tab() -> None:
     if ts.frame is None:
         ts.frame = PF.rows_frame(acts0, target0, names)
     key = f"{P}.acts.{ts.version}"
-    log = E.edits(key)
-    last = ts.effective
-    acts, errors = E.apply_number_edits(
-        acts0,
-        log,
-        lambda r, c: f"{labels[r]}, column {names[c]!r}",
-        what="an activation",
-        fallback=None if last is None else last[0],
-        non_negative=True,
+    acts, target, errors = E.apply_value_and_target_edits(
+        ts, key, names, lambda r, c: f"{labels[r]}, column {names[c]!r}", lambda r: labels[r], what="an activation"
     )
-    target, errs = E.apply_choice_edits(target0, log, "target", names, lambda r: labels[r])
-    errors += errs
-    ts.effective = (acts, target)
 
     config = number_columns(names, "The last layer's output for this class (no softmax).")
     config["target"] = st.column_config.SelectboxColumn("target", options=list(names), required=True)

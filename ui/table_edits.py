@@ -61,7 +61,19 @@ def apply_number_edits(
     where(r, c) names a cell in messages ("pixel (0, 1), class 2"); fallback is the previous run's
     result, whose cell values count as the last valid ones.
     """
-    out = np.array(matrix, dtype=np.float64, copy=True)
+
+    def parse(value, r: int, c: int) -> float:
+        number = S.parse_cell(value, where(r, c), what=what)
+        if non_negative and number < 0:
+            raise StateError(f"{where(r, c)}: {number:g} is negative; {what} cannot be negative")
+        return number
+
+    return _replay_cells(np.array(matrix, dtype=np.float64, copy=True), edited_rows, prefix, parse, fallback)
+
+
+def _replay_cells(out: np.ndarray, edited_rows: Mapping, prefix: str, parse, fallback) -> tuple[np.ndarray, list[str]]:
+    """Write each edited cell of `out` (columns prefix0, prefix1, ...) as parse(value, r, c) gives it; a cell
+    parse refuses keeps fallback's value (the previous run's, its last valid one) and adds the message."""
     errors: list[str] = []
     for r, changes in _rows(edited_rows, out.shape[0]):
         for column, value in changes.items():
@@ -69,10 +81,7 @@ def apply_number_edits(
             if c is None:
                 continue
             try:
-                number = S.parse_cell(value, where(r, c), what=what)
-                if non_negative and number < 0:
-                    raise StateError(f"{where(r, c)}: {number:g} is negative; {what} cannot be negative")
-                out[r, c] = number
+                out[r, c] = parse(value, r, c)
             except StateError as err:
                 errors.append(str(err))
                 if fallback is not None:
@@ -129,20 +138,11 @@ def apply_label_edits(
     prefix: str = "x",
 ) -> tuple[np.ndarray, list[str]]:
     """Replay edits of an (H, W) table of class labels (columns x0, x1, ...)."""
-    out = np.array(mask, dtype=np.int64, copy=True)
-    errors: list[str] = []
-    for r, changes in _rows(edited_rows, out.shape[0]):
-        for column, value in changes.items():
-            c = _column_index(str(column), prefix, out.shape[1])
-            if c is None:
-                continue
-            try:
-                out[r, c] = parse_label(value, where(r, c), num_classes, void)
-            except StateError as err:
-                errors.append(str(err))
-                if fallback is not None:
-                    out[r, c] = fallback[r, c]
-    return out, errors
+
+    def parse(value, r: int, c: int) -> int:
+        return parse_label(value, where(r, c), num_classes, void)
+
+    return _replay_cells(np.array(mask, dtype=np.int64, copy=True), edited_rows, prefix, parse, fallback)
 
 
 def resize_columns(matrix: np.ndarray, num_columns: int) -> np.ndarray:
@@ -178,6 +178,21 @@ def table_state(key: str, make: Callable[[], Any]) -> TableState:
     if key not in st.session_state:
         st.session_state[key] = TableState(make())
     return st.session_state[key]
+
+
+def apply_value_and_target_edits(
+    ts: TableState, key: str, names: Sequence[str], where: Callable[[int, int], str], row_name, *, what: str
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Replay the editor `key` of a table of non-negative values (columns c0, c1, ...) with a "target"
+    selectbox column, over ts.value = (values, target); remembers the result as ts.effective."""
+    values0, target0 = ts.value
+    log = edits(key)
+    last = ts.effective
+    fallback = None if last is None else last[0]
+    values, errors = apply_number_edits(values0, log, where, what=what, fallback=fallback, non_negative=True)
+    target, errs = apply_choice_edits(target0, log, "target", names, row_name)
+    ts.effective = (values, target)
+    return values, target, errors + errs
 
 
 def edits(key: str) -> Mapping:
