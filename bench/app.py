@@ -69,26 +69,33 @@ PAGES = {"playground": ("pages/1_Playground.py", "pg"), "compare": ("pages/2_Com
 ALL_LOSSES = ["ce", "smoothed_ce", "mse", "hinge", "focal", "sigmoid"]
 
 
-def page_case(page: str, num_samples: int, num_classes: int, session: dict | None = None):
-    """An AppTest on `page` with an (N, C) batch (and `session` state set first), and an edit function.
-
-    edit(i) changes one logit of sample i; for the comparison page that sample is also the one the
-    sweep and the landscape show, so their caches do not help.
-    """
+def open_page(path: str, query: dict[str, str] | None = None, session: dict | None = None):
+    """An AppTest session on `path` (a page script), opened like a direct link with `query`, with
+    `session` state set before its first run."""
     from streamlit.testing.v1 import AppTest
 
-    from ui import state
-
-    path, prefix = PAGES[page]
-    batch = state.random_batch(num_samples, num_classes, seed=7)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    for key, value in state.encode_query(batch).items():
+    for key, value in (query or {}).items():
         at.query_params[key] = value
     at.switch_page(path)
     for key, value in (session or {}).items():
         at.session_state[key] = value
     at.run()
     assert not at.exception, at.exception
+    return at
+
+
+def page_case(page: str, num_samples: int, num_classes: int, session: dict | None = None):
+    """An AppTest on `page` with an (N, C) batch (and `session` state set first), and an edit function.
+
+    edit(i) changes one logit of sample i; for the comparison page that sample is also the one the
+    sweep and the landscape show, so their caches do not help.
+    """
+    from ui import state
+
+    path, prefix = PAGES[page]
+    batch = state.random_batch(num_samples, num_classes, seed=7)
+    at = open_page(path, state.encode_query(batch), session)
 
     def edit(i: int) -> None:
         key = f"{prefix}.logits.{at.session_state[f'{prefix}.editor'].version}"

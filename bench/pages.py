@@ -17,23 +17,9 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from bench.app import ROOT, ScriptTimer, measure, print_table, share_bytecode_cache
+from bench.app import ROOT, ScriptTimer, measure, open_page, print_table, share_bytecode_cache
 
 PITFALLS, IMAGES, INFORMATION = "pages/4_Pitfalls.py", "pages/5_Images.py", "pages/6_Information.py"
-
-
-def _open(path: str, query: dict[str, str] | None = None, session: dict | None = None):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    at.switch_page(path)
-    for key, value in (session or {}).items():
-        at.session_state[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _run(at) -> None:
@@ -47,7 +33,7 @@ def _table_edit(at, table: str, rows: dict) -> None:
 
 
 def pitfalls_probs() -> Callable[[int], None]:
-    at = _open(PITFALLS)
+    at = open_page(PITFALLS)
 
     def edit(i: int) -> None:
         _table_edit(at, "pit.probs", {0: {"c0": 0.05 + (i % 50) / 1000}})
@@ -57,7 +43,7 @@ def pitfalls_probs() -> Callable[[int], None]:
 
 
 def pitfalls_rows() -> Callable[[int], None]:
-    at = _open(PITFALLS, {"pitfall": "Rows not summing to 1"})
+    at = open_page(PITFALLS, {"pitfall": "Rows not summing to 1"})
 
     def edit(i: int) -> None:
         _table_edit(at, "pit.acts", {1: {"c1": 0.1 + (i % 50) / 100}})
@@ -67,7 +53,7 @@ def pitfalls_rows() -> Callable[[int], None]:
 
 
 def pitfalls_log_softmax() -> Callable[[int], None]:
-    at = _open(PITFALLS, {"pitfall": "log(softmax) vs log_softmax"})
+    at = open_page(PITFALLS, {"pitfall": "log(softmax) vs log_softmax"})
     scales = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
     dtypes = ("float64", "float32", "float16")
 
@@ -80,7 +66,7 @@ def pitfalls_log_softmax() -> Callable[[int], None]:
 
 
 def pitfalls_multilabel() -> Callable[[int], None]:
-    at = _open(PITFALLS, {"pitfall": "Multi-label"})
+    at = open_page(PITFALLS, {"pitfall": "Multi-label"})
 
     def edit(i: int) -> None:
         at.selectbox(key="pit.ml.row").set_value(i % 3)
@@ -90,7 +76,7 @@ def pitfalls_multilabel() -> Callable[[int], None]:
 
 
 def pitfalls_imbalance() -> Callable[[int], None]:
-    at = _open(PITFALLS, {"pitfall": "Class imbalance", "class_weights": "custom"})
+    at = open_page(PITFALLS, {"pitfall": "Class imbalance", "class_weights": "custom"})
 
     def edit(i: int) -> None:
         _table_edit(at, "pit.weights", {0: {"c2": 1.0 + i % 40}})
@@ -102,7 +88,7 @@ def pitfalls_imbalance() -> Callable[[int], None]:
 def images(query: dict[str, str], *, editor_open: bool = False) -> Callable[[int], None]:
     from ui.scenes import make_scene
 
-    at = _open(IMAGES, query, {"img.edit": True} if editor_open else None)
+    at = open_page(IMAGES, query, {"img.edit": True} if editor_open else None)
 
     def edit(i: int) -> None:
         make_scene.cache_clear()  # an upper bound: every rerun regenerates the scene
@@ -115,7 +101,7 @@ def images(query: dict[str, str], *, editor_open: bool = False) -> Callable[[int
 
 
 def information() -> Callable[[int], None]:
-    at = _open(INFORMATION)
+    at = open_page(INFORMATION)
 
     def edit(i: int) -> None:
         _table_edit(at, "info.pair", {1: {"c0": 0.1 + (i % 50) / 100}})
