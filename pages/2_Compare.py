@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import xent_core as xc
-from ui import compare_cache, editors, loss_figures, nav, share, state, tables, theme, torch_check
+from ui import compare_cache, editors, loss_figures, loss_options, nav, share, state, tables, theme, torch_check
 from ui.state import StateError
 
 P = "cmp"  # session-state prefix of this page
@@ -38,17 +38,7 @@ def options() -> tuple[list[str], xc.LossOptions]:
         bind="query-params",
     )
     eps_col, margin_col, p_col, gamma_col = st.columns([3, 3, 2, 3], vertical_alignment="bottom")
-    eps = eps_col.slider(
-        "Smoothing ε",
-        0.0,
-        1.0,
-        0.1,
-        0.01,
-        key="eps",
-        bind="query-params",
-        disabled="smoothed_ce" not in chosen,
-        help="label-smoothed CE: the target becomes (1 − ε)·one-hot + ε/C.",
-    )
+    eps = loss_options.smoothing_slider(eps_col, chosen)
     margin = margin_col.slider(
         "Hinge margin",
         0.0,
@@ -69,17 +59,7 @@ def options() -> tuple[list[str], xc.LossOptions]:
         disabled="hinge" not in chosen,
         help="1: linear hinge, 2: squared hinge (torch's multi_margin_loss p).",
     )
-    gamma = gamma_col.slider(
-        "Focal γ",
-        0.0,
-        5.0,
-        2.0,
-        0.1,
-        key="gamma",
-        bind="query-params",
-        disabled="focal" not in chosen,
-        help="How strongly focal loss fades out samples that are already right; γ = 0 is cross-entropy.",
-    )
+    gamma = loss_options.gamma_slider(gamma_col, chosen)
     return list(chosen or []), xc.LossOptions(label_smoothing=eps, margin=margin, p=int(power or 1), gamma=gamma)
 
 

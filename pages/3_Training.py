@@ -5,7 +5,7 @@ from collections import OrderedDict
 import pandas as pd
 import streamlit as st
 
-from ui import nav, theme
+from ui import loss_options, nav, theme
 from ui import training_figures as tf
 from xent_core import datasets as ds
 from xent_core import training as tr
@@ -50,28 +50,8 @@ def settings() -> tuple[ds.DataConfig, tr.TrainConfig]:
             help="Class-weighted CE weighs each class by N / (C · its count in the training labels).",
             **bound,
         )
-        eps = eps_col.slider(
-            "Smoothing ε",
-            0.0,
-            1.0,
-            0.1,
-            0.01,
-            key="eps",
-            disabled="smoothed_ce" not in losses,
-            help="Label-smoothed CE: the target becomes (1 − ε)·one-hot + ε/C.",
-            **bound,
-        )
-        gamma = gamma_col.slider(
-            "Focal γ",
-            0.0,
-            5.0,
-            2.0,
-            0.1,
-            key="gamma",
-            disabled="focal" not in losses,
-            help="How strongly focal loss fades out samples that are already right; γ = 0 is cross-entropy.",
-            **bound,
-        )
+        eps = loss_options.smoothing_slider(eps_col, losses)
+        gamma = loss_options.gamma_slider(gamma_col, losses)
         data_col, model_col, train_col = st.columns(3, gap="large")
         with data_col:
             kind = st.segmented_control("Data", KINDS, default=DEFAULT_DATA.kind, required=True, key="data", **bound)
