@@ -34,25 +34,23 @@ if not figure_only:
     )
 if err := editors.url_error(P):
     st.warning(err, icon=":material/link_off:")
-if not figure_only:
-    editors.controls(P)
 
 
 def options() -> tuple[str, float, float, bool]:
     """Loss options; the first three live in the URL through Streamlit's query-parameter binding."""
-    col_red, col_smooth, col_temp, col_w = st.columns([2, 3, 3, 2], vertical_alignment="bottom")
-    reduction = col_red.selectbox(
-        "Reduction", ["mean", "sum", "none"], key="reduction", bind="query-params", help=REDUCTION_HELP
+    row = st.container(horizontal=True, vertical_alignment="bottom", gap="medium", key=f"{P}.options")
+    reduction = row.selectbox(
+        "Reduction", ["mean", "sum", "none"], key="reduction", bind="query-params", help=REDUCTION_HELP, width=150
     )
-    smoothing = col_smooth.slider(
+    smoothing = row.slider(
         "Label smoothing ε", 0.0, 1.0, 0.0, 0.01, key="smoothing", bind="query-params", help=SMOOTHING_HELP
     )
-    temperature = col_temp.slider(
+    temperature = row.slider(
         "Softmax temperature T", 0.1, 5.0, 1.0, 0.05, key="temperature", bind="query-params", help=TEMPERATURE_HELP
     )
     if "weights" not in st.session_state:  # a link with class weights (w=...) opens with them on
         st.session_state["weights"] = editors.current_batch(P).weight is not None
-    use_weights = col_w.toggle("Class weights", key="weights", help="torch's `weight`: one factor per class.")
+    use_weights = row.toggle("Class weights", key="weights", help="torch's `weight`: one factor per class.")
     return reduction, smoothing, temperature, use_weights
 
 
@@ -65,7 +63,9 @@ def denominator_text(trace: xc.CrossEntropyTrace) -> str:
 
 @st.fragment
 def workbench() -> None:
-    """Everything an edit changes: an edit reruns only this fragment, not the page header and controls."""
+    """The controls and everything they change: an edit reruns only this fragment, not the page header."""
+    if not figure_only:
+        editors.controls(P)
     reduction, smoothing, temperature, use_weights = options()
     if figure_only:
         result = editors.EditorResult(editors.current_batch(P), ())

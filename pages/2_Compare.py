@@ -23,7 +23,6 @@ st.markdown(
 )
 if err := editors.url_error(P):
     st.warning(err, icon=":material/link_off:")
-editors.controls(P, index_only=True)
 
 
 def options() -> tuple[list[str], xc.LossOptions]:
@@ -37,9 +36,9 @@ def options() -> tuple[list[str], xc.LossOptions]:
         key="losses",
         bind="query-params",
     )
-    eps_col, margin_col, p_col, gamma_col = st.columns([3, 3, 2, 3], vertical_alignment="bottom")
-    eps = loss_options.smoothing_slider(eps_col, chosen)
-    margin = margin_col.slider(
+    row = st.container(horizontal=True, vertical_alignment="bottom", gap="medium", key=f"{P}.options")
+    eps = loss_options.smoothing_slider(row, chosen)
+    margin = row.slider(
         "Hinge margin",
         0.0,
         5.0,
@@ -50,7 +49,7 @@ def options() -> tuple[list[str], xc.LossOptions]:
         disabled="hinge" not in chosen,
         help="How far the target logit must lead every other logit before the hinge loss is exactly 0.",
     )
-    power = p_col.segmented_control(
+    power = row.segmented_control(
         "Hinge p",
         [1, 2],
         default=1,
@@ -59,7 +58,7 @@ def options() -> tuple[list[str], xc.LossOptions]:
         disabled="hinge" not in chosen,
         help="1: linear hinge, 2: squared hinge (torch's multi_margin_loss p).",
     )
-    gamma = loss_options.gamma_slider(gamma_col, chosen)
+    gamma = loss_options.gamma_slider(row, chosen)
     return list(chosen or []), xc.LossOptions(label_smoothing=eps, margin=margin, p=int(power or 1), gamma=gamma)
 
 
@@ -192,9 +191,11 @@ def _badge(check: torch_check.CrossCheck, what: str) -> None:
 
 
 @st.fragment
-def workbench(chosen: list[str], opts: xc.LossOptions) -> None:
-    """Everything a table edit changes: such an edit reruns only this fragment (not the header, the
-    examples or the option widgets; changing an option reruns the page and calls this with new arguments)."""
+def workbench() -> None:
+    """The controls, the options and everything they change: an edit reruns only this fragment, not the
+    page header."""
+    editors.controls(P, index_only=True)
+    chosen, opts = options()
     result = editors.batch_editor(P, use_weights=False, index_only=True)
     for message in result.errors:
         st.error(theme.md_escape(message), icon=":material/error:")  # may quote names and typed text
@@ -213,8 +214,9 @@ def workbench(chosen: list[str], opts: xc.LossOptions) -> None:
 
     if results:
         _badge(torch_check.comparison_check(batch.logits, batch.target, results, opts), "every loss and gradient")
-        for col, (key, r) in zip(st.columns(len(results)), results.items(), strict=True):
-            col.metric(f"{xc.LOSSES[key].name} (mean)", theme.fmt(r.mean), help=f"torch: {xc.LOSSES[key].torch}")
+        means = st.container(horizontal=True, gap="medium", key=f"{P}.means")  # wraps on a phone
+        for key, r in results.items():
+            means.metric(f"{xc.LOSSES[key].name} (mean)", theme.fmt(r.mean), help=f"torch: {xc.LOSSES[key].torch}")
         left, right = st.columns([3, 2])
         loss_figures.loss_bars_by_sample(results, [f"row {n}" for n in range(batch.num_samples)]).show(left)
         if batch.num_samples <= 8:
@@ -257,4 +259,4 @@ def workbench(chosen: list[str], opts: xc.LossOptions) -> None:
         sharing.code(share.iframe_snippet(link), language="html")
 
 
-workbench(*options())
+workbench()

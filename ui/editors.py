@@ -155,7 +155,8 @@ def controls(prefix: str, *, index_only: bool = False) -> None:
     es = _session(prefix)
     b = es.batch
     presets = {k: p for k, p in xc.PRESETS.items() if p.logits.ndim == 2}
-    left, mid, right = st.columns([3, 2, 4], vertical_alignment="top")
+    # one wrapping row (a flex container is one element; st.columns would add one per column)
+    row = st.container(horizontal=True, vertical_alignment="top", key=f"{prefix}.controls")
 
     def load_preset():
         key = st.session_state[f"{prefix}.preset"]
@@ -163,7 +164,7 @@ def controls(prefix: str, *, index_only: bool = False) -> None:
             set_batch(prefix, S.batch_from_preset(key))
         st.session_state[f"{prefix}.preset"] = None  # so that picking the same example again reloads it
 
-    left.selectbox(
+    row.selectbox(
         "Example",
         list(presets),
         format_func=lambda k: presets[k].title,
@@ -172,6 +173,7 @@ def controls(prefix: str, *, index_only: bool = False) -> None:
         label_visibility="collapsed",
         key=f"{prefix}.preset",
         on_change=load_preset,
+        width=300,
     )
 
     def randomize():
@@ -180,7 +182,7 @@ def controls(prefix: str, *, index_only: bool = False) -> None:
         cur = _session(prefix).batch
         set_batch(prefix, S.random_batch(cur.num_samples, cur.num_classes, seed))
 
-    mid.button(":material/casino: Random batch", on_click=randomize, key=f"{prefix}.random", width="stretch")
+    row.button(":material/casino: Random batch", on_click=randomize, key=f"{prefix}.random")
 
     def set_mode():
         mode = "probs" if st.session_state[f"{prefix}.mode"] == PROBS_MODE else "index"
@@ -203,7 +205,7 @@ def controls(prefix: str, *, index_only: bool = False) -> None:
     # Built only while open: these widgets change rarely, and each costs ~0.4 ms on every rerun.
     # The label is fixed: a label that changed with the batch would give the expander a new identity.
     label = "Batch setup: size and class names" if index_only else "Batch setup: size, class names, target type"
-    setup = right.expander(label, key=f"{prefix}.setup", on_change="rerun")
+    setup = row.expander(label, key=f"{prefix}.setup", on_change="rerun")
     if not setup.open:
         return
     a, c_ = setup.columns(2)

@@ -7,6 +7,8 @@ own dash pattern, true labels are hatched), the numbers summarised in `alt`.
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -197,6 +199,14 @@ def sweep_chart(sweep: Sweep, here: float, *, x: str = "margin") -> SvgChart:
     )
 
 
+@functools.lru_cache(maxsize=64)
+def _raster(loss: bytes, shape: tuple[int, int], zmax: float) -> str:
+    """A landscape's loss grid (float64 bytes, v ascending by rows) as a PNG data URL, top row first.
+    Cached: the grids themselves come from a cache, and moving the sample's marker reuses its picture."""
+    grid = np.frombuffer(loss, dtype=np.float64).reshape(shape)
+    return svg.png_data_url(svg.colormap(grid[::-1], SEQUENTIAL, 0.0, zmax))
+
+
 def landscape_grid(
     landscapes: Mapping[str, Landscape],
     class_names: Sequence[str],
@@ -231,7 +241,7 @@ def landscape_grid(
     )
     top = max(_finite_top(land.loss) for land in landscapes.values()) or 1.0
     strongest = max(_finite_top(np.hypot(land.grad_u, land.grad_v)) for land in landscapes.values()) or 1.0
-    stride = max(1, len(first.u) // arrows)
+    stride = max(1, math.ceil(len(first.u) / arrows))  # at most `arrows` per side
     summary = []
     for idx, key in enumerate(keys):
         land = landscapes[key]
@@ -245,8 +255,13 @@ def landscape_grid(
             return y0 + side - (np.asarray(v, dtype=float) - v0) / ((v1 - v0) or 1.0) * side
 
         zmax = top if shared_scale else (_finite_top(land.loss) or 1.0)
-        raster = svg.colormap(land.loss[::-1], SEQUENTIAL, 0.0, zmax)  # rows top to bottom: v descending
-        canvas.image(x0, y0, side, side, svg.png_data_url(raster))
+        canvas.image(
+            x0,
+            y0,
+            side,
+            side,
+            _raster(np.ascontiguousarray(land.loss, dtype=np.float64).tobytes(), land.loss.shape, zmax),
+        )
         canvas.rect(x0, y0, side, side, "none", stroke="#c7ccd1", stroke_width=1)
         canvas.text(x0 + side / 2, y0 - 12, loss_label(key), size=12, anchor="middle", bold=True)
 

@@ -151,6 +151,17 @@ def _stroke(color: str, width: float, dash: str | None, mark: str | None) -> str
     return out
 
 
+_PX_LOW, _PX_HIGH = -4096, 8192
+_PX_TEXT = tuple(str(v) for v in range(_PX_LOW, _PX_HIGH))  # str() of an int costs ~0.25 µs; a lookup ~0.05
+
+
+def _whole_px(values: np.ndarray) -> str:
+    """Whole-pixel coordinates (floats holding integers) as space-separated text."""
+    if len(values) and values.min() >= _PX_LOW and values.max() < _PX_HIGH:
+        return " ".join(map(_PX_TEXT.__getitem__, (values - _PX_LOW).astype(np.int64).tolist()))
+    return " ".join(map(str, values.astype(np.int64).tolist()))
+
+
 class Canvas:
     """An SVG document under construction, in px; coordinates are rounded to 0.1 px."""
 
@@ -182,10 +193,11 @@ class Canvas:
         """A line through the points (xs[i], ys[i]), in px rounded to whole pixels (finer is invisible
         under a 2 px stroke, and whole numbers format several times faster); NaN points are left out."""
         pts = np.column_stack([np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)])
-        pts = pts[np.isfinite(pts).all(axis=1)]
-        points = " ".join(map(str, np.rint(pts).astype(int).ravel().tolist()))
+        if not np.isfinite(pts).all():
+            pts = pts[np.isfinite(pts).all(axis=1)]
         self.parts.append(
-            f'<polyline points="{points}" fill="none" stroke-linejoin="round"{_stroke(stroke, width, dash, mark)}/>'
+            f'<polyline points="{_whole_px(np.rint(pts).ravel())}" fill="none" stroke-linejoin="round"'
+            f"{_stroke(stroke, width, dash, mark)}/>"
         )
 
     def image(self, x, y, w, h, href: str) -> None:

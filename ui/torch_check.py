@@ -93,21 +93,28 @@ def comparison_check(logits: np.ndarray, target: np.ndarray, results, options) -
 
     results: xent_core.compare_losses' output; options: its LossOptions. The largest differences
     over all losses are reported; torch_loss is the cross-entropy mean when 'ce' is compared.
+    One backward pass serves every loss: loss k reads its own copy Z[k] of the logits, so the
+    gradient of the summed losses with respect to Z[k] is loss k's gradient alone.
     """
     torch, _ = _torch()
-    t = torch.tensor(np.asarray(target), dtype=torch.long)
-    loss_diff = grad_diff = 0.0
+    keys = list(results)
     torch_loss = float("nan")
-    for key, r in results.items():
-        z = torch.tensor(np.asarray(logits, dtype=np.float64), requires_grad=True)
-        per = _torch_per_sample(key, z, t, options)
-        per.sum().backward()
-        values = per.detach().numpy()
+    if not keys:
+        return CrossCheck(torch_loss, 0.0, 0.0, True)
+    t = torch.tensor(np.asarray(target), dtype=torch.long)
+    z = np.asarray(logits, dtype=np.float64)
+    copies = torch.tensor(np.broadcast_to(z, (len(keys), *z.shape)).copy(), requires_grad=True)
+    per = [_torch_per_sample(key, copies[k], t, options) for k, key in enumerate(keys)]
+    torch.stack([p.sum() for p in per]).sum().backward()
+    grads = copies.grad.numpy()
+    loss_diff = grad_diff = 0.0
+    for k, key in enumerate(keys):
+        values = per[k].detach().numpy()
         if key == "ce" and len(values):
             torch_loss = float(values.mean())
-        loss_diff = max(loss_diff, float(np.max(np.abs(values - r.per_sample), initial=0.0)))
-        grad_diff = max(grad_diff, float(np.max(np.abs(z.grad.numpy() - r.grad), initial=0.0)))
-    scale = max(1.0, max((float(np.max(np.abs(r.per_sample), initial=0.0)) for r in results.values()), default=1.0))
+        loss_diff = max(loss_diff, float(np.max(np.abs(values - results[key].per_sample), initial=0.0)))
+        grad_diff = max(grad_diff, float(np.max(np.abs(grads[k] - results[key].grad), initial=0.0)))
+    scale = max(1.0, max(float(np.max(np.abs(r.per_sample), initial=0.0)) for r in results.values()))
     ok = loss_diff <= TOLERANCE * scale and grad_diff <= TOLERANCE * scale
     return CrossCheck(torch_loss, loss_diff, grad_diff, bool(ok))
 

@@ -4,6 +4,7 @@ not; the "equivalent PyTorch code" really prints the page's numbers when run."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import re
 
@@ -128,6 +129,50 @@ def test_cross_check_tolerates_round_off():
     batch = batch_from_preset("seed42")
     result = check(batch, options_for(batch), loss_error=1e-12, grad_error=-1e-12)
     assert result.ok
+
+
+# ---------------------------------------------------------------------------------------- the comparison page's check
+
+COMPARE_OPTIONS = {
+    "defaults": xc.LossOptions(),
+    "squared hinge, wide margin": xc.LossOptions(label_smoothing=0.3, margin=2.5, p=2, gamma=0.5),
+}
+
+
+def comparison(key: str, options: xc.LossOptions, keys=tuple(xc.LOSSES)):
+    b = batch_from_preset(key).hard_targets()
+    return b, xc.compare_losses(b.logits, b.target, list(keys), options)
+
+
+@pytest.mark.parametrize("options", list(COMPARE_OPTIONS.values()), ids=list(COMPARE_OPTIONS))
+@pytest.mark.parametrize("key", PRESETS_2D)
+def test_comparison_check_agrees_for_every_loss(key, options):
+    b, results = comparison(key, options)
+    result = torch_check.comparison_check(b.logits, b.target, results, options)
+    assert result.ok
+    # each loss's gradient is checked against its own: a mix-up between losses would be far off
+    assert result.max_grad_diff < 1e-12
+    assert result.max_loss_diff < 1e-12
+    assert result.torch_loss == pytest.approx(results["ce"].mean, abs=1e-12)
+
+
+@pytest.mark.parametrize("what", ["per_sample", "grad"])
+@pytest.mark.parametrize("loss", list(xc.LOSSES))
+def test_comparison_check_turns_red_when_one_loss_is_wrong(loss, what):
+    b, results = comparison("seed42", xc.LossOptions())
+    wrong = getattr(results[loss], what).copy()
+    wrong.flat[1] += 1e-4
+    results[loss] = dataclasses.replace(results[loss], **{what: wrong})
+    result = torch_check.comparison_check(b.logits, b.target, results, xc.LossOptions())
+    assert not result.ok
+    assert (result.max_loss_diff if what == "per_sample" else result.max_grad_diff) == pytest.approx(1e-4, rel=1e-6)
+
+
+def test_comparison_check_of_one_loss_without_cross_entropy():
+    b, results = comparison("cat_dog", xc.LossOptions(), keys=["hinge"])
+    result = torch_check.comparison_check(b.logits, b.target, results, xc.LossOptions())
+    assert result.ok
+    assert np.isnan(result.torch_loss)
 
 
 # ---------------------------------------------------------------------------------------------- the code snippet
