@@ -86,8 +86,9 @@ def sweep_tab(batch: state.Batch, chosen: list[str], opts: xc.LossOptions) -> No
     sweep = compare_cache.sweep(tuple(z.tolist()), t, tuple(chosen), opts)
     here_sweep = xc.target_logit_sweep(z, t, z[t : t + 1], [], opts)  # no losses: just margin and p_t
     here = float(here_sweep.margin[0] if axis != "prob" else here_sweep.prob[0])
-    loss_figures.sweep_chart(sweep, here, x=axis or "margin").show(st)
-    st.caption(
+    chart, note = st.columns(2, vertical_alignment="center")  # side by side on a desktop, stacked on a phone
+    loss_figures.sweep_chart(sweep, here, x=axis or "margin").show(chart)
+    note.caption(
         "Read the bottom panel from the left: when the target logit trails far behind, cross-entropy's push "
         "stays at its maximum (|∂loss/∂z_t| → 1) while MSE's and the sigmoid loss's fade to zero: a confidently "
         "wrong model gets no signal from them. The hinge is exactly flat once the margin is met; label "
@@ -107,7 +108,7 @@ def landscape_tab(batch: state.Batch, chosen: list[str], opts: xc.LossOptions) -
         return
     z, t = batch.logits[row], int(batch.target[row])
     lands = compare_cache.landscapes(z, t, chosen, opts)
-    loss_figures.landscape_grid(lands, batch.class_names, t, shared_scale=shared).show(st)
+    loss_figures.landscape_panels(lands, batch.class_names, t, shared_scale=shared).show(st)
     a, b = lands[chosen[0]].rivals
     names = [theme.md_escape(name) for name in batch.class_names]
     st.caption(

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ui import svg, theme
-from ui.svg import Key, SvgChart
+from ui.svg import Key, SvgChart, SvgGallery
 from xent_core.compare import LOSSES, Landscape, LossResult, MultiLabel, Sweep
 
 # One colour and one dash per loss, the same on every chart of the page.
@@ -132,7 +132,7 @@ def sweep_chart(sweep: Sweep, here: float, *, x: str = "margin") -> SvgChart:
     x: "margin" (z_t minus the strongest other logit) or "prob" (the target's softmax probability).
     here: the sample's own x, in the same unit.
     """
-    width, right = 600, 586  # px: readable on a desktop column, still ~0.6× on a 360 px phone
+    width, right = 440, 428  # px: beside its explanation on a desktop, ~0.8× (10 px text) on a 360 px phone
     xs = np.asarray(sweep.margin if x == "margin" else sweep.prob, dtype=float)
     lo, hi = float(xs.min()), float(xs.max())
     if x == "prob":
@@ -207,120 +207,128 @@ def _raster(loss: bytes, shape: tuple[int, int], zmax: float) -> str:
     return svg.png_data_url(svg.colormap(grid[::-1], SEQUENTIAL, 0.0, zmax))
 
 
-def landscape_grid(
+def landscape_panels(
     landscapes: Mapping[str, Landscape],
     class_names: Sequence[str],
     target: int,
     *,
     shared_scale: bool = True,
     arrows: int = 9,
-) -> SvgChart:
+) -> SvgGallery:
     """Small multiples, one loss surface per loss over (z_a − z_t, z_b − z_t), arrows pointing downhill.
 
-    Each surface is a raster (its grid of losses as a smoothed PNG); the arrows are −gradient on
-    about `arrows` points per side. shared_scale: one colour scale and one arrow length for every
-    panel (compare magnitudes), or each panel on its own (compare shapes).
+    One panel per loss, each complete (title, axes, colour bar), so that the panels can wrap: four
+    in a row on a desktop, one per row at full size on a phone. Each surface is a raster (its grid of
+    losses as a smoothed PNG); the arrows are −gradient on at most `arrows` points per side.
+    shared_scale: one colour scale and one arrow length for every panel (compare magnitudes), or
+    each panel on its own (compare shapes).
     """
     keys = list(landscapes)
     if not keys:
         canvas = svg.Canvas(300, 40)
         canvas.text(8, 20, "Pick at least one loss.", size=13)
-        return SvgChart(canvas.document(), "Loss landscapes", "No loss picked.", canvas.width, canvas.height)
+        return SvgGallery("Loss landscapes", (SvgChart(canvas.document(), "", "No loss picked.", 300, 40),))
     first = landscapes[keys[0]]
     a, b = first.rivals
     name_t, name_a, name_b = (str(class_names[i]) for i in (target, a, b))
-    k = len(keys)
-    side = int(min(240, max(150, (780 - 60 * k) / k)))  # px per square panel
-    gap, top_pad = 26, 30
-    bar_w = 58 if shared_scale else 0
-    width = LEFT + k * side + (k - 1) * gap + bar_w + 12
-    canvas = svg.Canvas(width, top_pad + side + 46)
+    top = max(_finite_top(land.loss) for land in landscapes.values()) or 1.0
+    strongest = max(_finite_top(np.hypot(land.grad_u, land.grad_v)) for land in landscapes.values()) or 1.0
+    panels = []
+    for key in keys:
+        land = landscapes[key]
+        zmax = top if shared_scale else (_finite_top(land.loss) or 1.0)
+        unit = strongest if shared_scale else (_finite_top(np.hypot(land.grad_u, land.grad_v)) or 1.0)
+        svg_text = _landscape_panel(land, loss_label(key), (name_t, name_a, name_b), zmax, unit, arrows)
+        panels.append(
+            SvgChart(
+                svg_text,
+                title=loss_label(key),
+                alt=f"Loss landscape of {loss_label(key)} over z({name_a}) − z({name_t}) across and z({name_b}) − "
+                f"z({name_t}) up, darker is a higher loss (scale 0 to {zmax:.3g}): from "
+                f"{theme.fmt(np.nanmin(land.loss))} to {theme.fmt(np.nanmax(land.loss))}; this sample at "
+                f"({land.here[0]:.3g}, {land.here[1]:.3g}).",
+                width=PANEL_WIDTH,
+                height=PANEL_HEIGHT,
+            )
+        )
+    scale = "one colour scale for all" if shared_scale else "each on its own colour scale"
+    return SvgGallery(
+        f"Loss over two rival logits (target {name_t}); arrows point downhill, ✕ marks this sample, {scale}",
+        tuple(panels),
+    )
+
+
+PANEL_SIDE, PANEL_TOP = 170, 28  # px: the square map, and the room above it for the title
+PANEL_WIDTH = LEFT + PANEL_SIDE + 52  # the map, then the colour bar and its labels
+PANEL_HEIGHT = PANEL_TOP + PANEL_SIDE + 40  # tick labels and the axis title below
+
+
+def _landscape_panel(land: Landscape, title: str, names: tuple[str, str, str], zmax: float, unit: float, arrows: int):
+    """One loss's map as an SVG document: raster, arrows of length ∝ |gradient| / unit, the sample's ✕,
+    axes in logit differences, and a colour bar from 0 to zmax."""
+    name_t, name_a, name_b = names
+    side, x0, y0 = PANEL_SIDE, LEFT, PANEL_TOP
+    canvas = svg.Canvas(PANEL_WIDTH, PANEL_HEIGHT)
     canvas.defs.append(
         '<marker id="head" viewBox="0 0 6 6" refX="5" refY="3" markerWidth="3.2" markerHeight="3.2" orient="auto">'
         '<path d="M0,0 L6,3 L0,6 z" fill="#1f2933" fill-opacity="0.75"/></marker>'
+        f'<clipPath id="map"><rect x="{x0}" y="{y0}" width="{side}" height="{side}"/></clipPath>'
     )
-    top = max(_finite_top(land.loss) for land in landscapes.values()) or 1.0
-    strongest = max(_finite_top(np.hypot(land.grad_u, land.grad_v)) for land in landscapes.values()) or 1.0
-    stride = max(1, math.ceil(len(first.u) / arrows))  # at most `arrows` per side
-    summary = []
-    for idx, key in enumerate(keys):
-        land = landscapes[key]
-        x0, y0 = LEFT + idx * (side + gap), top_pad
-        u0, u1, v0, v1 = float(land.u[0]), float(land.u[-1]), float(land.v[0]), float(land.v[-1])
+    u0, u1, v0, v1 = float(land.u[0]), float(land.u[-1]), float(land.v[0]), float(land.v[-1])
 
-        def px(u, x0=x0, u0=u0, u1=u1):
-            return x0 + (np.asarray(u, dtype=float) - u0) / ((u1 - u0) or 1.0) * side
+    def px(u):
+        return x0 + (np.asarray(u, dtype=float) - u0) / ((u1 - u0) or 1.0) * side
 
-        def py(v, y0=y0, v0=v0, v1=v1):
-            return y0 + side - (np.asarray(v, dtype=float) - v0) / ((v1 - v0) or 1.0) * side
+    def py(v):
+        return y0 + side - (np.asarray(v, dtype=float) - v0) / ((v1 - v0) or 1.0) * side
 
-        zmax = top if shared_scale else (_finite_top(land.loss) or 1.0)
-        canvas.image(
-            x0,
-            y0,
-            side,
-            side,
-            _raster(np.ascontiguousarray(land.loss, dtype=np.float64).tobytes(), land.loss.shape, zmax),
-        )
-        canvas.rect(x0, y0, side, side, "none", stroke="#c7ccd1", stroke_width=1)
-        canvas.text(x0 + side / 2, y0 - 12, loss_label(key), size=12, anchor="middle", bold=True)
-
-        unit = strongest if shared_scale else (_finite_top(np.hypot(land.grad_u, land.grad_v)) or 1.0)
-        length = side / len(land.u) * stride * 0.9 / unit  # px per unit of gradient
-        gu, gv = -land.grad_u[::stride, ::stride], -land.grad_v[::stride, ::stride]
-        uu, vv = np.meshgrid(land.u[::stride], land.v[::stride])
-        keep = np.hypot(gu, gv) >= unit * 0.02
-        xs, ys = px(uu[keep]), py(vv[keep])
-        xe, ye = xs + gu[keep] * length, ys - gv[keep] * length
-        canvas.defs.append(
-            f'<clipPath id="panel{idx}"><rect x="{x0}" y="{y0}" width="{side}" height="{side}"/></clipPath>'
-        )
-        canvas.parts.append(f'<g clip-path="url(#panel{idx})">')
-        for x1, y1, x2, y2 in zip(xs.tolist(), ys.tolist(), xe.tolist(), ye.tolist(), strict=True):
-            canvas.parts.append(
-                f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#1f2933" '
-                'stroke-opacity="0.6" stroke-width="1.5" marker-end="url(#head)" class="arrow"/>'
-            )
-        canvas.parts.append("</g>")
-        hx, hy = float(px(np.clip(land.here[0], u0, u1))), float(py(np.clip(land.here[1], v0, v1)))
-        for color, w in (("white", 4.5), (theme.VERMILLION, 2.2)):
-            canvas.line(hx - 6, hy - 6, hx + 6, hy + 6, color, width=w, mark="here")
-            canvas.line(hx - 6, hy + 6, hx + 6, hy - 6, color, width=w)
-        for u in (u0, (u0 + u1) / 2, u1):
-            canvas.text(float(px(u)), y0 + side + 10, f"{u:.3g}", size=10, anchor="middle", fill=svg.MUTED)
-        canvas.text(
-            x0 + side / 2,
-            y0 + side + 28,
-            svg.clip(f"z({name_a}) − z({name_t})", side, 11),
-            size=11,
-            anchor="middle",
-            fill=svg.MUTED,
-        )
-        if idx == 0:
-            for v in (v0, (v0 + v1) / 2, v1):
-                canvas.text(x0 - 4, float(py(v)), f"{v:.3g}", size=10, anchor="end", fill=svg.MUTED)
-            _axis_title(canvas, svg.clip(f"z({name_b}) − z({name_t})", side, 11), 12, y0 + side / 2)
-        if not shared_scale:
-            canvas.text(x0 + side, y0 - 12, f"max {zmax:.3g}", size=10, anchor="end", fill=svg.MUTED)
-        summary.append(
-            f"{loss_label(key)}: from {theme.fmt(np.nanmin(land.loss))} to {theme.fmt(np.nanmax(land.loss))}"
-        )
-    if shared_scale:
-        bx = LEFT + k * side + (k - 1) * gap + 16
-        stops = "".join(f'<stop offset="{1 - s:g}" stop-color="{c}"/>' for s, c in reversed(SEQUENTIAL))
-        canvas.defs.append(f'<linearGradient id="seq" x1="0" y1="0" x2="0" y2="1">{stops}</linearGradient>')
-        canvas.rect(bx, top_pad, 10, side, "url(#seq)", stroke="#c7ccd1", stroke_width=0.5)
-        canvas.text(bx + 14, top_pad, f"{top:.3g}", size=10, fill=svg.MUTED)
-        canvas.text(bx + 14, top_pad + side, "0", size=10, fill=svg.MUTED)
-        canvas.text(bx, top_pad - 12, "loss", size=10, fill=svg.MUTED)
-    return SvgChart(
-        canvas.document(),
-        title=f"Loss over two rival logits (target {name_t}); arrows point downhill, ✕ marks this sample",
-        alt=f"One map per loss over z({name_a}) − z({name_t}) across and z({name_b}) − z({name_t}) up, darker is "
-        f"a higher loss; this sample at ({first.here[0]:.3g}, {first.here[1]:.3g}). " + "; ".join(summary) + ".",
-        width=canvas.width,
-        height=canvas.height,
+    canvas.image(
+        x0, y0, side, side, _raster(np.ascontiguousarray(land.loss, dtype=np.float64).tobytes(), land.loss.shape, zmax)
     )
+    canvas.rect(x0, y0, side, side, "none", stroke="#c7ccd1", stroke_width=1)
+    canvas.text(x0 + side / 2, 12, svg.clip(title, PANEL_WIDTH - 8, 12), size=12, anchor="middle", bold=True)
+
+    stride = max(1, math.ceil(len(land.u) / arrows))  # at most `arrows` per side
+    length = side / len(land.u) * stride * 0.9 / unit  # px per unit of gradient
+    gu, gv = -land.grad_u[::stride, ::stride], -land.grad_v[::stride, ::stride]
+    uu, vv = np.meshgrid(land.u[::stride], land.v[::stride])
+    keep = np.hypot(gu, gv) >= unit * 0.02
+    xs, ys = px(uu[keep]), py(vv[keep])
+    xe, ye = xs + gu[keep] * length, ys - gv[keep] * length
+    canvas.parts.append('<g clip-path="url(#map)">')
+    for x1, y1, x2, y2 in zip(xs.tolist(), ys.tolist(), xe.tolist(), ye.tolist(), strict=True):
+        canvas.parts.append(
+            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#1f2933" '
+            'stroke-opacity="0.6" stroke-width="1.5" marker-end="url(#head)" class="arrow"/>'
+        )
+    canvas.parts.append("</g>")
+    hx, hy = float(px(np.clip(land.here[0], u0, u1))), float(py(np.clip(land.here[1], v0, v1)))
+    for color, w in (("white", 4.5), (theme.VERMILLION, 2.2)):
+        canvas.line(hx - 6, hy - 6, hx + 6, hy + 6, color, width=w, mark="here")
+        canvas.line(hx - 6, hy + 6, hx + 6, hy - 6, color, width=w)
+
+    for u in (u0, (u0 + u1) / 2, u1):
+        canvas.text(float(px(u)), y0 + side + 10, f"{u:.3g}", size=10, anchor="middle", fill=svg.MUTED)
+    canvas.text(
+        x0 + side / 2,
+        y0 + side + 28,
+        svg.clip(f"z({name_a}) − z({name_t})", side, 11),
+        size=11,
+        anchor="middle",
+        fill=svg.MUTED,
+    )
+    for v in (v0, (v0 + v1) / 2, v1):
+        canvas.text(x0 - 4, float(py(v)), f"{v:.3g}", size=10, anchor="end", fill=svg.MUTED)
+    _axis_title(canvas, svg.clip(f"z({name_b}) − z({name_t})", side, 11), 12, y0 + side / 2)
+
+    bx = x0 + side + 10
+    stops = "".join(f'<stop offset="{1 - s:g}" stop-color="{c}"/>' for s, c in reversed(SEQUENTIAL))
+    canvas.defs.append(f'<linearGradient id="seq" x1="0" y1="0" x2="0" y2="1">{stops}</linearGradient>')
+    canvas.rect(bx, y0, 10, side, "url(#seq)", stroke="#c7ccd1", stroke_width=0.5, mark="scale")
+    canvas.text(bx + 13, y0 + 4, f"{zmax:.3g}", size=10, fill=svg.MUTED)
+    canvas.text(bx + 13, y0 + side - 4, "0", size=10, fill=svg.MUTED)
+    canvas.text(bx + 13, y0 + side / 2, "loss", size=10, fill=svg.MUTED)
+    return canvas.document()
 
 
 def multilabel_bars(ml: MultiLabel, row: int, labels: np.ndarray, class_names: Sequence[str]) -> SvgChart:
@@ -328,7 +336,7 @@ def multilabel_bars(ml: MultiLabel, row: int, labels: np.ndarray, class_names: S
 
     labels: (N, C) 0/1; the true classes are hatched.
     """
-    width, right = 560, 548
+    width, right = 440, 428  # px: ~0.8× on a 360 px phone
     canvas = svg.Canvas(width, 0)
     true = labels[row].astype(bool)
     keys = [

@@ -47,6 +47,19 @@ class SvgChart:
         where.image(self.svg, alt=self.alt, width="content")
 
 
+@dataclass(frozen=True)
+class SvgGallery:
+    """Several drawings under one heading, shown as one element whose images wrap: side by side on a
+    wide screen, one under another on a phone, each at its own size (never shrunk to fit a row)."""
+
+    title: str
+    panels: tuple[SvgChart, ...]  # each panel's own title is drawn inside it
+
+    def show(self, where) -> None:
+        where.markdown(f"**{theme.md_escape(self.title)}**")
+        where.image([p.svg for p in self.panels], alt=[p.alt for p in self.panels], width="content")
+
+
 def text_width(text: str, size: float) -> float:
     """Approximate rendered width in px of `text` at font size `size`."""
     return len(text) * size * CHAR_EM

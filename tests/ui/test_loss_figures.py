@@ -86,33 +86,51 @@ def decode_png(href: str) -> np.ndarray:
 
 
 @pytest.mark.parametrize("shared", [True, False])
-def test_landscape_grid_maps_each_loss_and_marks_the_sample(shared):
+def test_landscape_panels_map_each_loss_and_mark_the_sample(shared):
     logits, target, names = seed42()
     z, t = logits[1], int(target[1])
     lands = compare_cache.landscapes(z, t, ["ce", "mse", "focal"], OPTS)
-    chart = loss_figures.landscape_grid(lands, names, t, shared_scale=shared)
-    root = well_formed(chart)
-    images = list(root.iter(f"{NS}image"))
-    assert len(images) == 3
-    for img, land in zip(images, lands.values(), strict=True):
+    gallery = loss_figures.landscape_panels(lands, names, t, shared_scale=shared)
+    assert len(gallery.panels) == 3
+    tops = []
+    for panel, (key, land) in zip(gallery.panels, lands.items(), strict=True):
+        root = well_formed(panel)
+        (img,) = root.iter(f"{NS}image")
         raster = decode_png(img.get("href"))
         assert raster.shape == (*land.loss.shape, 3)
         # darker is higher: the darkest pixel is where the loss is largest (rows flipped: v grows upwards)
         darkness = -raster.astype(int).sum(axis=2)[::-1]
         assert darkness.flat[np.argmax(darkness)] == darkness.flat[np.argmax(land.loss)]
-    crosses = [el for el in root.iter(f"{NS}line") if el.get("class") == "here"]
-    assert len(crosses) == 2 * 3  # white halo + colour, per panel
-    scale_bar = [el for el in root.iter(f"{NS}rect") if el.get("fill") == "url(#seq)"]
-    assert len(scale_bar) == (1 if shared else 0)
+        crosses = [el for el in root.iter(f"{NS}line") if el.get("class") == "here"]
+        assert len(crosses) == 2  # white halo + colour
+        (bar,) = [el for el in root.iter(f"{NS}rect") if el.get("class") == "scale"]
+        assert bar.get("fill") == "url(#seq)"
+        titles = [el.text for el in root.iter(f"{NS}text") if el.get("font-weight") == "600"]
+        assert titles == [xc.LOSSES[key].name]
+        assert panel.alt.startswith(f"Loss landscape of {xc.LOSSES[key].name} over")
+        tops.append(float(svg_reader.texts(root)[svg_reader.texts(root).index("loss") - 2]))
+    # one colour scale for all panels (the largest loss), or each its own
+    own = [float(f"{np.nanmax(land.loss):.3g}") for land in lands.values()]
+    assert tops == ([max(own)] * 3 if shared else own)
+    assert ("one colour scale for all" in gallery.title) == shared
+
+
+def test_landscape_panels_fit_a_phone_one_per_row():
+    logits, target, names = seed42()
+    lands = compare_cache.landscapes(logits[1], int(target[1]), ALL, OPTS)
+    gallery = loss_figures.landscape_panels(lands, names, int(target[1]))
+    assert {(p.width, p.height) for p in gallery.panels} == {(loss_figures.PANEL_WIDTH, loss_figures.PANEL_HEIGHT)}
+    assert loss_figures.PANEL_WIDTH <= 328  # a 360 px screen less Streamlit's 16 px margins: shown at full size
 
 
 def test_landscape_arrows_point_downhill():
     logits, target, names = seed42()
     z, t = logits[1], int(target[1])
     land = compare_cache.landscapes(z, t, ["ce"], OPTS)["ce"]
-    root = svg_reader.parse(loss_figures.landscape_grid({"ce": land}, names, t).svg)
+    (panel,) = loss_figures.landscape_panels({"ce": land}, names, t).panels
+    root = svg_reader.parse(panel.svg)
     arrows = [el for el in root.iter(f"{NS}line") if el.get("class") == "arrow"]
-    assert len(arrows) > 20
+    assert 20 < len(arrows) <= 81  # at most 9 per side
     for el in arrows:
         dx = float(el.get("x2")) - float(el.get("x1"))
         dy = -(float(el.get("y2")) - float(el.get("y1")))  # px y grows downwards
@@ -123,9 +141,9 @@ def test_landscape_arrows_point_downhill():
     assert du * land.grad_u.mean() + dv * land.grad_v.mean() < 0
 
 
-def test_landscape_grid_without_losses_says_so():
-    chart = loss_figures.landscape_grid({}, ("a", "b", "c"), 0)
-    assert "Pick at least one loss." in svg_reader.texts(well_formed(chart))
+def test_landscape_panels_without_losses_say_so():
+    (panel,) = loss_figures.landscape_panels({}, ("a", "b", "c"), 0).panels
+    assert "Pick at least one loss." in svg_reader.texts(svg_reader.parse(panel.svg))
 
 
 def test_multilabel_bars_hatch_exactly_the_true_labels():
@@ -154,9 +172,11 @@ def test_class_names_with_markup_are_escaped():
     assert "&lt;b&gt;x&lt;/b&gt;" in chart.svg
     logits, target, _ = seed42()
     lands = compare_cache.landscapes(logits[0], int(target[0]), ["ce"], OPTS)
-    land_chart = loss_figures.landscape_grid(lands, ("<i>t</i>", "a & b", "c"), int(target[0]))
-    svg_reader.parse(land_chart.svg)
-    assert "<i>" not in land_chart.svg
+    gallery = loss_figures.landscape_panels(lands, ("<i>t</i>", "a & b", "c"), int(target[0]))
+    for panel in gallery.panels:
+        svg_reader.parse(panel.svg)
+        assert "<i>" not in panel.svg
+    assert "<i>t</i>" in gallery.title  # Markdown-escaped when shown (SvgGallery.show), like every title
 
 
 def test_builders_leave_their_inputs_alone():
@@ -168,7 +188,7 @@ def test_builders_leave_their_inputs_alone():
     loss_figures.loss_bars_by_sample(results, [f"row {n}" for n in range(6)])
     lands = compare_cache.landscapes(logits[0], int(target[0]), ALL, OPTS)
     before = {k: (land.loss.copy(), land.grad_u.copy(), land.grad_v.copy()) for k, land in lands.items()}
-    loss_figures.landscape_grid(lands, names, int(target[0]))  # cached arrays are shared across sessions
+    loss_figures.landscape_panels(lands, names, int(target[0]))  # cached arrays are shared across sessions
     for key, land in lands.items():
         for now, then in zip((land.loss, land.grad_u, land.grad_v), before[key], strict=True):
             np.testing.assert_array_equal(now, then)
