@@ -24,7 +24,7 @@ GRADIENT_NOTE = (
 
 st.set_page_config(page_title="Playground · xent", page_icon=theme.FAVICON, layout="wide")
 nav.sidebar()
-figure_only = st.query_params.get("view") == "figure"  # a read-only figure for a lecture slide
+figure_only = share.figure_only(P)  # ?view=figure: a read-only figure for a lecture slide
 
 st.title("Cross-entropy playground")
 if not figure_only:
@@ -146,18 +146,8 @@ def workbench() -> None:
         code.code(torch_check.pytorch_code(batch.logits, target, class_names=names, **loss_options), language="python")
 
     editors.sync_url(P, batch)
-    sharing = st.expander("Share / embed this example", key=f"{P}.share", on_change="rerun")
-    if sharing.open:
-        bound = {
-            "reduction": (reduction, "mean"),
-            "smoothing": (smoothing, 0.0),
-            "temperature": (temperature, 1.0),
-        }
-        link = share.share_link("Playground", state.encode_query(batch), bound)
-        sharing.caption("A link that opens this exact example:")
-        sharing.code(link, language=None)
-        sharing.caption("An iframe for a course page (no sidebar, light theme):")
-        sharing.code(share.iframe_snippet(link), language="html")
+    bound = {"reduction": (reduction, "mean"), "smoothing": (smoothing, 0.0), "temperature": (temperature, 1.0)}
+    share.panel(P, "Playground", state.encode_query(batch), bound)
 
 
 workbench()

@@ -15,6 +15,8 @@ TABS = ["Sweep one sample", "Loss landscape", "Binary & multi-label"]
 st.set_page_config(page_title="Compare losses · xent", page_icon=theme.FAVICON, layout="wide")
 nav.sidebar()
 
+figure_only = share.figure_only(P)  # ?view=figure: a read-only figure for a lecture slide
+
 st.title("Why cross-entropy? Compare the losses")
 st.markdown(
     "The same batch through several losses. Look at the **confidently wrong** rows: cross-entropy "
@@ -195,9 +197,13 @@ def _badge(check: torch_check.CrossCheck, what: str) -> None:
 def workbench() -> None:
     """The controls, the options and everything they change: an edit reruns only this fragment, not the
     page header."""
-    editors.controls(P, index_only=True)
+    if not figure_only:
+        editors.controls(P, index_only=True)
     chosen, opts = options()
-    result = editors.batch_editor(P, use_weights=False, index_only=True)
+    if figure_only:
+        result = editors.EditorResult(editors.current_batch(P).hard_targets(), ())
+    else:
+        result = editors.batch_editor(P, use_weights=False, index_only=True)
     for message in result.errors:
         st.error(theme.md_escape(message), icon=":material/error:")  # may quote names and typed text
     if result.errors:
@@ -243,21 +249,15 @@ def workbench() -> None:
             multilabel_tab()
 
     editors.sync_url(P, batch)
-    sharing = st.expander("Share / embed this comparison", key=f"{P}.share", on_change="rerun")
-    if sharing.open:
-        bound = {
-            # Streamlit writes a bound multiselect's options as they are displayed (format_func), repeated
-            "losses": ([xc.LOSSES[k].name for k in chosen], [xc.LOSSES[k].name for k in DEFAULT_LOSSES]),
-            "eps": (opts.label_smoothing, 0.1),
-            "margin": (opts.margin, 1.0),
-            "p": (opts.p, 1),
-            "gamma": (opts.gamma, 2.0),
-        }
-        link = share.share_link("Compare", state.encode_query(batch), bound)
-        sharing.caption("A link that opens this exact comparison:")
-        sharing.code(link, language=None)
-        sharing.caption("An iframe for a course page:")
-        sharing.code(share.iframe_snippet(link), language="html")
+    bound = {
+        # Streamlit writes a bound multiselect's options as they are displayed (format_func), repeated
+        "losses": ([xc.LOSSES[k].name for k in chosen], [xc.LOSSES[k].name for k in DEFAULT_LOSSES]),
+        "eps": (opts.label_smoothing, 0.1),
+        "margin": (opts.margin, 1.0),
+        "p": (opts.p, 1),
+        "gamma": (opts.gamma, 2.0),
+    }
+    share.panel(P, "Compare", state.encode_query(batch), bound, what="this comparison")
 
 
 workbench()

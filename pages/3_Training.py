@@ -5,7 +5,7 @@ from collections import OrderedDict
 import pandas as pd
 import streamlit as st
 
-from ui import loss_options, nav, theme
+from ui import loss_options, nav, share, theme
 from ui import training_figures as tf
 from xent_core import datasets as ds
 from xent_core import training as tr
@@ -22,8 +22,40 @@ IMBALANCES = [1, 2, 3, 5, 10, 20, 50, 100]
 DEFAULT_DATA, DEFAULT_TRAIN = ds.DataConfig(), tr.TrainConfig()
 KEEP = 16  # finished runs kept per server process: the same settings always give the same run
 
+# Every setting is bound to the URL: its default and, where the widget shows its options through a
+# format_func, that function (Streamlit writes the shown text into the URL), for the share link.
+BOUND_DEFAULTS = {
+    "losses": list(DEFAULT_TRAIN.losses),
+    "eps": 0.1,
+    "gamma": 2.0,
+    "data": DEFAULT_DATA.kind,
+    "classes": DEFAULT_DATA.num_classes,
+    "points": DEFAULT_DATA.num_points,
+    "noise": 0,
+    "imbalance": 1,
+    "val": 25,
+    "seed": 0,
+    "model": DEFAULT_TRAIN.model,
+    "width": DEFAULT_TRAIN.width,
+    "depth": DEFAULT_TRAIN.depth,
+    "opt": DEFAULT_TRAIN.optimizer,
+    "lr": DEFAULT_TRAIN.lr,
+    "steps": DEFAULT_TRAIN.steps,
+    "curves": "val",
+    "points_shown": "train",
+}
+SHOWN_AS = {
+    "losses": tf.loss_name,
+    "model": MODELS.get,
+    "opt": OPTIMIZERS.get,
+    "lr": lambda v: f"{v:g}",
+    "curves": lambda s: f"{tf.SPLITS[s]} set" if s != "both" else "both sets",
+    "points_shown": tf.POINTS.get,
+}
+
 st.set_page_config(page_title="Training lab · xent", page_icon=theme.FAVICON, layout="wide")
 nav.sidebar()
+FIGURE_ONLY = share.figure_only(P)  # ?view=figure: the settings folded away and no Train button, for a lecture
 
 st.title("Training lab: watch the losses train")
 st.markdown(
@@ -37,7 +69,9 @@ st.markdown(
 def settings() -> tuple[ds.DataConfig, tr.TrainConfig]:
     """Every training setting, each bound to the URL; the widgets' bounds are the only values allowed."""
     bound = dict(bind="query-params")
-    with st.container(border=True, key=f"{P}.settings"):
+    # In the read-only figure view the settings still exist (they hold the link's values) but start folded away.
+    box = st.expander("Settings of this run", expanded=False) if FIGURE_ONLY else st.container(border=True)
+    with box, st.container(key=f"{P}.settings"):
         loss_col, eps_col, gamma_col = st.columns([5, 1, 1], vertical_alignment="bottom")
         losses = loss_col.multiselect(
             "Losses to compare (2 to 4)",
@@ -281,11 +315,12 @@ def results(data: ds.Dataset, result: tr.TrainResult) -> None:
             "Expected calibration error (ECE): the average gap between how sure a model is and how often it is right. "
             "Label smoothing never asks for 100 %, so its confidences sit lower (often below its accuracy)."
         )
+    share.panel(P, "Training", {}, lambda: share.bound_values(BOUND_DEFAULTS, SHOWN_AS), what="this training run")
 
 
 data_config, train_config = settings()
 enough = len(train_config.losses) >= tr.MIN_LOSSES
-clicked = st.button(
+clicked = not FIGURE_ONLY and st.button(
     "Train",
     key=f"{P}.train",
     type="primary",

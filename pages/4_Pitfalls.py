@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import xent_core as xc
-from ui import loss_figures, nav, tables, theme, torch_check
+from ui import loss_figures, nav, share, tables, theme, torch_check
 from ui import page_params as U
 from ui import pitfalls_figures as PF
 from ui import table_edits as E
@@ -41,8 +41,19 @@ BOUND = {
     "class_weights": U.Choice(WEIGHT_MODES),
 }
 
+BOUND_DEFAULTS = {  # the URL-bound widgets' defaults, for the share link
+    "pitfall": TABS[0],
+    "scale": 50,
+    "shift": 0,
+    "dtype": "float32",
+    "lsm_class": LSM_CLASSES[-1],
+    "class_weights": WEIGHT_MODES[0],
+}
+OWN_KEYS = ("p", "t", "a", "at", "w")  # the tables this page writes into its URL itself
+
 st.set_page_config(page_title="Pitfalls · xent", page_icon=theme.FAVICON, layout="wide")
 nav.sidebar()
+FIGURE_ONLY = share.figure_only(P)  # ?view=figure: the tables shown read-only, for a lecture slide
 
 st.title("Cross-entropy pitfalls")
 st.markdown(
@@ -121,6 +132,16 @@ def badge(check: TX.Agreement) -> None:
         st.error("PyTorch DISAGREES. " + text, icon=":material/cancel:")
 
 
+def table(where, frame, key: str, config: dict, *, hide_index: bool) -> None:
+    """An editable table, or in the read-only figure view the same values as a plain table."""
+    if FIGURE_ONLY:
+        where.dataframe(frame, column_config=config, hide_index=hide_index, width="stretch")
+    else:
+        where.data_editor(
+            frame, key=key, column_config=config, hide_index=hide_index, num_rows="fixed", width="stretch"
+        )
+
+
 def show_errors(errors: list[str]) -> None:
     for message in errors:
         st.error(message, icon=":material/error:")
@@ -159,12 +180,13 @@ def probs_tab() -> None:
     config["pixel"] = st.column_config.TextColumn("pixel", disabled=True)
     config["target"] = st.column_config.SelectboxColumn("target", options=list(names), required=True)
     left, right = st.columns([3, 2], vertical_alignment="top")
-    left.data_editor(ts.frame, key=key, column_config=config, hide_index=True, num_rows="fixed", width="stretch")
+    table(left, ts.frame, key, config, hide_index=True)
 
     def reset():
         ts.reset(_forum_rows())
 
-    right.button(":material/restart_alt: The forum's tensor", key=f"{P}.probs.reset", on_click=reset)
+    if not FIGURE_ONLY:
+        right.button(":material/restart_alt: The forum's tensor", key=f"{P}.probs.reset", on_click=reset)
     right.caption(
         "Rows are the 4 pixels of the 2×2 image, columns the 3 classes (the tensor's dimension 1), as "
         "`probs.permute(0, 2, 3, 1).reshape(-1, 3)` lays them out."
@@ -247,12 +269,13 @@ def rows_tab() -> None:
     config = number_columns(names, "The last layer's output for this class (no softmax).")
     config["target"] = st.column_config.SelectboxColumn("target", options=list(names), required=True)
     left, right = st.columns([3, 2], vertical_alignment="top")
-    left.data_editor(ts.frame, key=key, column_config=config, hide_index=False, num_rows="fixed", width="stretch")
+    table(left, ts.frame, key, config, hide_index=False)
 
     def reset():
         ts.reset((ACTS.logits.copy(), ACTS.target.copy()))
 
-    right.button(":material/restart_alt: The example rows", key=f"{P}.acts.reset", on_click=reset)
+    if not FIGURE_ONLY:
+        right.button(":material/restart_alt: The example rows", key=f"{P}.acts.reset", on_click=reset)
     with left:
         show_errors(errors)
     sync_url(
@@ -448,14 +471,7 @@ def imbalance_tab() -> None:
         ts.effective = weight
         with right:
             st.caption("Custom class weights")
-            st.data_editor(
-                ts.frame,
-                key=key,
-                column_config=number_columns(names, "The weight of this class.", "%.3f"),
-                hide_index=True,
-                num_rows="fixed",
-                width="stretch",
-            )
+            table(st, ts.frame, key, number_columns(names, "The weight of this class.", "%.3f"), hide_index=True)
             show_errors(errors)
     is_custom = mode == "custom"
     default_weights = pf.inverse_frequency_weights(IMB.target, IMB.num_classes)
@@ -502,3 +518,10 @@ for tab, body in zip(tabs, (probs_tab, rows_tab, log_softmax_tab, multilabel_tab
     if tab.open:
         with tab:
             body()
+share.panel(
+    P,
+    "Pitfalls",
+    lambda: share.own_params(OWN_KEYS),
+    lambda: share.bound_values(BOUND_DEFAULTS),
+    what="these pitfalls",
+)

@@ -6,7 +6,7 @@ import streamlit as st
 
 import xent_core as xc
 from ui import image_figures as IF
-from ui import nav, theme
+from ui import nav, share, theme
 from ui import page_params as U
 from ui import table_edits as E
 from ui import torch_checks_extra as TX
@@ -28,8 +28,20 @@ BOUND = {
     "pixel_reduction": U.Choice(("mean", "sum")),
 }
 
+BOUND_DEFAULTS = {  # the URL-bound widgets' defaults, for the share link
+    "scene": SCENES[0],
+    "height": DEFAULTS["height"],
+    "width": DEFAULTS["width"],
+    "classes": DEFAULTS["classes"],
+    "noise": DEFAULTS["noise"],
+    "scene_seed": DEFAULTS["seed"],
+    "void": DEFAULTS["void"],
+    "pixel_reduction": "mean",
+}
+
 st.set_page_config(page_title="Images · xent", page_icon=theme.FAVICON, layout="wide")
 nav.sidebar()
+FIGURE_ONLY = share.figure_only(P)  # ?view=figure: no mask editor, for a lecture slide
 
 st.title("Cross-entropy on images")
 st.markdown(
@@ -131,9 +143,9 @@ def workbench() -> None:
     if messages := url_state()["messages"]:
         st.warning("Parts of this link could not be read: " + "; ".join(messages) + ".", icon=":material/link_off:")
 
-    editor = st.expander("Edit the target mask", key=f"{P}.edit", on_change="rerun")
+    editor = None if FIGURE_ONLY else st.expander("Edit the target mask", key=f"{P}.edit", on_change="rerun")
     mask, errors = mask0, []
-    if editor.open:
+    if editor is not None and editor.open:
         key = f"{P}.mask.{ts.version}"
         mask, errors = E.apply_label_edits(
             mask0,
@@ -282,6 +294,7 @@ def workbench() -> None:
             "predicted = logits.argmax(dim=1)   # the predicted class map\n",
             language="python",
         )
+    share.panel(P, "Images", lambda: share.own_params(["mask"]), lambda: share.bound_values(BOUND_DEFAULTS))
 
 
 url_state()

@@ -6,7 +6,7 @@ import streamlit as st
 
 import xent_core as xc
 from ui import info_figures as FIG
-from ui import nav, theme
+from ui import nav, share, theme
 from ui import page_params as U
 from ui import table_edits as E
 from ui import torch_checks_extra as TX
@@ -22,6 +22,7 @@ BOUND = {"unit": U.Choice(dc.UNITS)}
 
 st.set_page_config(page_title="Information · xent", page_icon=theme.FAVICON, layout="wide")
 nav.sidebar()
+FIGURE_ONLY = share.figure_only(P)  # ?view=figure: y and p shown read-only, for a lecture slide
 
 st.title("Cross-entropy as information")
 st.markdown(
@@ -76,6 +77,7 @@ def class_names(c: int) -> list[str]:
 
 
 def controls(ts: E.TableState) -> str:
+    """The example picker, the number of classes (neither in the read-only figure view) and the unit."""
     left, mid, right = st.columns([4, 2, 2], vertical_alignment="bottom")
 
     def load():
@@ -84,23 +86,23 @@ def controls(ts: E.TableState) -> str:
             ts.reset(_example(key))
         st.session_state[f"{P}.example"] = None  # picking the same example again reloads it
 
-    left.selectbox(
-        "Example",
-        list(EXAMPLES),
-        format_func=lambda k: EXAMPLES[k][0],
-        index=None,
-        placeholder="Load an example…",
-        key=f"{P}.example",
-        on_change=load,
-    )
-
     def resize():
         c = int(st.session_state[f"{P}.c"])
         old = ts.effective if ts.effective is not None else ts.value
         ts.reset(E.resize_columns(old, c))
 
-    st.session_state[f"{P}.c"] = ts.value.shape[1]
-    mid.number_input("Classes C", 2, MAX_CLASSES, key=f"{P}.c", on_change=resize, step=1)
+    if not FIGURE_ONLY:
+        left.selectbox(
+            "Example",
+            list(EXAMPLES),
+            format_func=lambda k: EXAMPLES[k][0],
+            index=None,
+            placeholder="Load an example…",
+            key=f"{P}.example",
+            on_change=load,
+        )
+        st.session_state[f"{P}.c"] = ts.value.shape[1]
+        mid.number_input("Classes C", 2, MAX_CLASSES, key=f"{P}.c", on_change=resize, step=1)
     unit = right.segmented_control(
         "Unit",
         dc.UNITS,
@@ -132,18 +134,14 @@ def workbench() -> None:
         fallback=ts.effective,
         non_negative=True,
     )
-    st.data_editor(
-        ts.frame,
-        key=key,
-        column_config={
-            E.col(k): st.column_config.NumberColumn(
-                n, format="%.4f", help="Any non-negative number; rows are normalised."
-            )
-            for k, n in enumerate(names)
-        },
-        num_rows="fixed",
-        width="stretch",
-    )
+    config = {
+        E.col(k): st.column_config.NumberColumn(n, format="%.4f", help="Any non-negative number; rows are normalised.")
+        for k, n in enumerate(names)
+    }
+    if FIGURE_ONLY:
+        st.dataframe(ts.frame, column_config=config, width="stretch")
+    else:
+        st.data_editor(ts.frame, key=key, column_config=config, num_rows="fixed", width="stretch")
     for message in errors:
         st.error(message, icon=":material/error:")
     if errors:
@@ -196,6 +194,7 @@ def workbench() -> None:
     right.plotly_chart(FIG.term_bars(d, names), key=f"{P}.fig.terms", config=theme.PLOTLY_CONFIG)
     right.caption("A KL term y log(y / p) is negative where p > y; the KL terms still sum to KL(y ‖ p) ≥ 0.")
     reading(d, unit)
+    share.panel(P, "Information", lambda: share.own_params(["y", "p"]), {"unit": (unit, "nats")})
 
 
 def reading(d: dc.Decomposition, unit: str) -> None:

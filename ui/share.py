@@ -1,14 +1,16 @@
-"""Links and iframe snippets for the current page's state (which lives in the query string)."""
+"""Links and iframe snippets for the current page's state (which lives in the query string), the
+"Share / embed" panel every page ends with, and the read-only figure view (`?view=figure`)."""
 
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import urlencode
 
 import streamlit as st
 
 FALLBACK_BASE = "http://localhost:8501"
+VIEW, FIGURE = "view", "figure"  # ?view=figure: a read-only figure for a lecture slide, the inputs hidden
 
 
 def share_link(page_path: str, state: Mapping[str, str], options: Mapping[str, object]) -> str:
@@ -22,9 +24,17 @@ def share_link(page_path: str, state: Mapping[str, str], options: Mapping[str, o
     base = st.context.url or f"{FALLBACK_BASE}/{page_path}"
     params = dict(state)
     for key, (value, default) in options.items():
-        if value != default:
-            params[key] = ([str(v) for v in value] or "") if isinstance(value, list | tuple) else str(value)
+        if isinstance(value, list | tuple):
+            if list(value) != list(default):
+                params[key] = [str(v) for v in value] or ""
+        elif _text(value) != _text(default):  # a value read back from the URL is text: "50" is the default 50
+            params[key] = _text(value)
     return f"{base}?{urlencode(params, doseq=True)}" if params else base
+
+
+def _text(value: object) -> str:
+    """A bound widget's value as Streamlit writes it into the URL (a toggle as true / false)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def iframe_snippet(link: str, *, width: int = 760, height: int = 640) -> str:
@@ -36,3 +46,76 @@ def iframe_snippet(link: str, *, width: int = 760, height: int = 640) -> str:
         f'style="border:1px solid #ddd;border-radius:8px" loading="lazy" '
         f'title="Cross-entropy example (xent)"></iframe>'
     )
+
+
+def own_params(keys) -> dict[str, str]:
+    """The page's own parameters (`keys`) as the URL holds them now (the page writes them itself)."""
+    return {k: v for k in keys if (v := st.query_params.get(k)) is not None}
+
+
+def figure_only(prefix: str) -> bool:
+    """Whether this page was opened as a read-only figure (`?view=figure`): the page then hides its
+    editors and shows the link's values. Read once per session and page (st.query_params costs ~1 ms)."""
+    key = f"{prefix}.figure_only"
+    if key not in st.session_state:
+        st.session_state[key] = st.query_params.get(VIEW) == FIGURE
+    return st.session_state[key]
+
+
+def bound_values(
+    defaults: Mapping[str, object], shown_as: Mapping[str, Callable[[object], str]] | None = None
+) -> dict[str, tuple[object, object]]:
+    """{key: (value, default)} for widgets bound to the URL, as `share_link` wants them, in the URL's
+    terms: a widget that shows its options through a format_func is written as that text, so
+    `shown_as` maps its key to the same function. A widget drawn in this run has its value in
+    session state; one that was not (a closed tab's) keeps the value the URL holds."""
+
+    def shown(key: str, value: object, many: bool) -> object:
+        fmt = (shown_as or {}).get(key, lambda v: v)
+        return [fmt(x) for x in value] if many else fmt(value)
+
+    out = {}
+    for key, default in defaults.items():
+        many = isinstance(default, list | tuple)
+        if key in st.session_state:
+            value = shown(key, st.session_state[key], many)
+        else:  # already text, as the URL holds it
+            value = st.query_params.get_all(key) if many else st.query_params.get(key)
+            value = shown(key, default, many) if value is None or value == [] else value
+        out[key] = (value, shown(key, default, many))
+    return out
+
+
+Params = Mapping[str, str]
+Bound = Mapping[str, tuple[object, object]]
+
+
+def panel(
+    prefix: str,
+    page_path: str,
+    state: Params | Callable[[], Params],
+    bound: Bound | Callable[[], Bound],
+    *,
+    what: str = "this example",
+) -> None:
+    """The "Share / embed" expander: a link to exactly what is on screen and an <iframe> for a course
+    page, either one editable or as a read-only figure. Built only while open.
+
+    state: the page's own URL parameters (its tables, as it encodes them); bound: {key: (value,
+    default)} of its URL-bound widgets (see `bound_values`). Either may be a function, called only
+    while the panel is open.
+    """
+    sharing = st.expander(f"Share / embed {what}", key=f"{prefix}.share", on_change="rerun")
+    if not sharing.open:
+        return
+    read_only = sharing.toggle(
+        "Read-only figure: hide the editors (for a lecture slide)",
+        value=figure_only(prefix),
+        key=f"{prefix}.share.figure",
+    )
+    params = dict(state() if callable(state) else state, **({VIEW: FIGURE} if read_only else {}))
+    link = share_link(page_path, params, bound() if callable(bound) else bound)
+    sharing.caption(f"A link that opens {what}:")
+    sharing.code(link, language=None)
+    sharing.caption("An iframe for a course page (no sidebar, light theme):")
+    sharing.code(iframe_snippet(link), language="html")

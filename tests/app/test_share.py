@@ -1,0 +1,163 @@
+"""Every page's "Share / embed" panel: its link reopens exactly what was on screen, in a new session, and
+its read-only variant (`view=figure`) shows the same numbers without the editors."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import streamlit as st
+
+from tests.app.conftest import edit, metrics, open_page, run
+
+TRAINING, PITFALLS, IMAGES, INFORMATION = (
+    "pages/3_Training.py",
+    "pages/4_Pitfalls.py",
+    "pages/5_Images.py",
+    "pages/6_Information.py",
+)
+PREFIX = {"pages/1_Playground.py": "pg", "pages/2_Compare.py": "cmp", TRAINING: "lab", PITFALLS: "pit"}
+PREFIX |= {IMAGES: "img", INFORMATION: "info"}
+
+
+def shared(at, page: str, *, figure: bool = False) -> dict:
+    """Open the page's share panel (and tick "read-only figure") and return its link's query."""
+    prefix = PREFIX[page]
+    at.session_state[f"{prefix}.share"] = True
+    run(at)
+    if figure:
+        at.toggle(key=f"{prefix}.share.figure").set_value(True)
+        run(at)
+    links = [c.value for c in at.code if c.value.startswith("http")]
+    assert len(links) == 1, [c.value for c in at.code]
+    snippets = [c.value for c in at.code if c.value.startswith("<iframe")]
+    assert len(snippets) == 1
+    assert "embed=true" in snippets[0]
+    return {k: v[0] if len(v) == 1 else v for k, v in parse_qs(urlsplit(links[0]).query).items()}
+
+
+def editors(at) -> list:
+    """The page's data editors (an Arrow frame in an editing mode)."""
+    return [frame for frame in at.dataframe if frame.proto.editing_mode]
+
+
+def read_only_tables(at) -> list:
+    return [frame for frame in at.dataframe if not frame.proto.editing_mode]
+
+
+def table_edit(at, key: str, rows: dict) -> None:
+    at.session_state[key] = {"edited_rows": rows, "added_rows": [], "deleted_rows": []}
+    run(at)
+
+
+@pytest.fixture(autouse=True)
+def fresh_runs():
+    st.cache_resource.clear()  # the training page keeps finished runs per process
+
+
+def test_a_fresh_page_shares_a_link_with_nothing_to_say():
+    at = open_page(INFORMATION)
+    assert shared(at, INFORMATION) == {}  # every value at its default: the bare page URL
+
+
+def test_information_link_and_figure():
+    at = open_page(INFORMATION)
+    at.button_group(key="unit").set_value("bits")
+    run(at)
+    table_edit(at, f"info.table.{at.session_state['info.pair'].version}", {1: {"c0": 0.05}})
+    query = shared(at, INFORMATION)
+    assert query["unit"] == "bits"
+    assert {"y", "p"} <= set(query)
+    again = open_page(INFORMATION, query)
+    assert metrics(again) == metrics(at)
+    assert editors(again)
+
+    figure = open_page(INFORMATION, shared(at, INFORMATION, figure=True))
+    assert metrics(figure) == metrics(at)
+    assert not editors(figure)
+    assert not [n for n in figure.number_input if n.key == "info.c"]  # no class count, no example picker
+    assert read_only_tables(figure)  # y and p shown read-only
+
+
+def test_pitfalls_link_keeps_a_closed_tabs_settings_and_its_figure_hides_the_tables():
+    at = open_page(PITFALLS)
+    edit_key = f"pit.probs.{at.session_state['pit.probs'].version}"
+    table_edit(at, edit_key, {0: {"c2": 0.5}})
+    first_tab = metrics(at)
+    query = shared(at, PITFALLS)
+    assert "p" in query
+    again = open_page(PITFALLS, query)
+    assert metrics(again) == first_tab
+
+    at = open_page(PITFALLS, {"pitfall": "log(softmax) vs log_softmax", "dtype": "float16", "scale": "200"})
+    query = shared(at, PITFALLS)
+    assert (query["pitfall"], query["dtype"], query["scale"]) == ("log(softmax) vs log_softmax", "float16", "200")
+    figure = open_page(PITFALLS, shared(at, PITFALLS, figure=True))
+    assert metrics(figure) == metrics(at)
+
+    figure = open_page(
+        PITFALLS, {"view": "figure", "p": query.get("p", "0.1,0.2,0.7;0.3,0.3,0.4;0.4,0.4,0.2;0.5,0.5,0")}
+    )
+    assert not editors(figure)
+    assert read_only_tables(figure)  # the tensor, read-only
+    assert not [b for b in figure.button if b.key == "pit.probs.reset"]
+
+
+def test_images_link_and_figure():
+    at = open_page(IMAGES)
+    at.slider(key="noise").set_value(1.5)
+    run(at)
+    at.session_state["img.edit"] = True
+    run(at)
+    table_edit(at, f"img.mask.{at.session_state['img.mask'].version}", {0: {"x0": 255}})
+    query = shared(at, IMAGES)
+    assert query["noise"] == "1.5"
+    assert "mask" in query
+    again = open_page(IMAGES, query)
+    assert metrics(again) == metrics(at)
+
+    figure = open_page(IMAGES, shared(at, IMAGES, figure=True))
+    assert metrics(figure) == metrics(at)
+    assert not [e for e in figure.expander if e.label == "Edit the target mask"]
+
+
+def test_training_link_and_figure():
+    small = {"points": "100", "steps": "50"}
+    at = open_page(TRAINING, small)
+    at.segmented_control(key="model").set_value("linear")
+    at.button(key="lab.train").click()
+    run(at)
+    query = shared(at, TRAINING)
+    assert query["model"] == "softmax regression"  # as the widget shows it, which is what Streamlit reads
+    assert (query["points"], query["steps"]) == ("100", "50")
+    assert "losses" not in query  # at its default
+    st.cache_resource.clear()
+    again = open_page(TRAINING, query)
+    assert again.session_state["lab.run"][1].config == at.session_state["lab.run"][1].config
+    assert metrics(again) == metrics(at)
+
+    figure = open_page(TRAINING, shared(at, TRAINING, figure=True))
+    assert metrics(figure) == metrics(at)
+    assert not [b for b in figure.button if b.key == "lab.train"]
+    assert [e.label for e in figure.expander][:1] == ["Settings of this run"]
+
+
+def test_compare_figure_hides_the_editor_and_the_example_picker():
+    at = open_page("pages/2_Compare.py")
+    edit_key = f"cmp.logits.{at.session_state['cmp.editor'].version}"
+    table_edit(at, edit_key, {2: {"c1": -3.0}})
+    query = shared(at, "pages/2_Compare.py", figure=True)
+    assert query["view"] == "figure"
+    figure = open_page("pages/2_Compare.py", query)
+    assert metrics(figure) == metrics(at)
+    assert not editors(figure)
+    assert not [b for b in figure.button if b.key == "cmp.random"]
+
+
+def test_playground_figure_link():
+    at = open_page()
+    edit(at, {0: {"c0": 2.5}})
+    query = shared(at, "pages/1_Playground.py", figure=True)
+    figure = open_page("pages/1_Playground.py", query)
+    assert metrics(figure) == metrics(at)
+    assert not editors(figure)
