@@ -34,6 +34,8 @@ if not figure_only:
     )
 if err := editors.url_error(P):
     st.warning(err, icon=":material/link_off:")
+if not figure_only:
+    editors.controls(P)
 
 
 def options() -> tuple[str, float, float, bool]:
@@ -63,9 +65,9 @@ def denominator_text(trace: xc.CrossEntropyTrace) -> str:
 
 @st.fragment
 def workbench() -> None:
-    """The controls and everything they change: an edit reruns only this fragment, not the page header."""
-    if not figure_only:
-        editors.controls(P)
+    """The options and everything an edit changes: an edit reruns only this fragment. The example picker
+    and the batch setup stay outside it (they change rarely, and every element in here is redrawn on
+    every edit)."""
     reduction, smoothing, temperature, use_weights = options()
     if figure_only:
         result = editors.EditorResult(editors.current_batch(P), ())

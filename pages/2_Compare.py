@@ -25,6 +25,8 @@ st.markdown(
 )
 if err := editors.url_error(P):
     st.warning(err, icon=":material/link_off:")
+if not figure_only:
+    editors.controls(P, index_only=True)
 
 
 def options() -> tuple[list[str], xc.LossOptions]:
@@ -195,10 +197,9 @@ def _badge(check: torch_check.CrossCheck, what: str) -> None:
 
 @st.fragment
 def workbench() -> None:
-    """The controls, the options and everything they change: an edit reruns only this fragment, not the
-    page header."""
-    if not figure_only:
-        editors.controls(P, index_only=True)
+    """The options and everything an edit changes: an edit reruns only this fragment. The example picker
+    and the batch setup stay outside it (they change rarely, and every element in here is redrawn on
+    every edit)."""
     chosen, opts = options()
     if figure_only:
         result = editors.EditorResult(editors.current_batch(P).hard_targets(), ())

@@ -48,7 +48,10 @@ def _decode(query) -> tuple[np.ndarray, list[str]]:
     messages = [f"{m}; using the default" for m in U.check_bound(query, BOUND)]
     y_text, p_text = query.get("y"), query.get("p")
     if y_text is None and p_text is None:
-        return _example(DEFAULT), messages
+        preset = query.get("preset")
+        if preset is not None and preset not in EXAMPLES:
+            messages.append(f"the link's preset {preset!r} is not one of {', '.join(EXAMPLES)}; showing the default")
+        return _example(preset if preset in EXAMPLES else DEFAULT), messages
     try:
         if y_text is None or p_text is None:
             raise StateError("the link needs both 'y' (the target) and 'p' (the prediction)")

@@ -14,12 +14,13 @@ VIEW, FIGURE = "view", "figure"  # ?view=figure: a read-only figure for a lectur
 
 
 def share_link(page_path: str, state: Mapping[str, str], options: Mapping[str, object]) -> str:
-    """The URL of this page for `state` (the encoded batch) and `options` (bound widgets' values).
+    """The URL of this page for `state` (the parameters the page encodes itself, such as its tables)
+    and `options` ({key: (value, default)} of its URL-bound widgets).
 
     Options equal to their defaults are left out, as Streamlit's own binding does; a list (a
     multiselect's value) becomes a repeated parameter, ?losses=ce&losses=mse, as Streamlit writes it. The bound
     widgets' values are passed in rather than read back from st.query_params, because the browser,
-    not the server, writes them into the address bar.
+    not the server, writes them into the address bar (`bound_values` reads them).
     """
     base = st.context.url or f"{FALLBACK_BASE}/{page_path}"
     params = dict(state)

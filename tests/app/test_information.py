@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from tests.app.conftest import metrics, open_page, run, shown
+from xent_core import decomposition as dc
 
 PAGE = "pages/6_Information.py"
 DEFAULT_Y, DEFAULT_P = [0.6, 0.3, 0.1], [0.4, 0.4, 0.2]
@@ -109,6 +110,16 @@ def test_a_link_restores_the_pair_and_a_broken_link_warns():
     assert "'y' has 2 values and 'p' 3" in warning
     assert "'unit' = 'furlongs' is not one of nats, bits" in warning
     assert metrics(broken) == oracle(DEFAULT_Y, DEFAULT_P)
+
+
+def test_a_link_picks_an_example_by_name():
+    _, _, y, p = next(e for e in dc.EXAMPLES if e[0] == "onehot_wrong")  # (key, title, y, p)
+    at = open_page(PAGE, {"preset": "onehot_wrong", "view": "figure"})
+    assert metrics(at) == oracle(y, p)
+    assert not at.warning
+    unknown = open_page(PAGE, {"preset": "nope"})
+    assert "preset 'nope' is not one of soft" in " ".join(w.value for w in unknown.warning)
+    assert metrics(unknown) == oracle(DEFAULT_Y, DEFAULT_P)
 
 
 def test_train_and_validation_losses_are_read_against_log_c(page):
