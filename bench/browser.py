@@ -48,10 +48,9 @@ Limits.
   * Headless Chromium with --disable-gpu rasterises in software, and the browser, the server and
     this harness share the machine's cores: the figures are for this machine and its load at the
     time, not for a user's laptop. Compare runs made on the same machine, not across machines.
-  * The "Samples" +/- edit resizes the batch, which gives the data editor a fresh table and reruns
-    the whole page (its callback lives outside the page's fragment); the other edits rerun only
-    the fragment. On compare, the slider and the pill (loss options) rerun the whole page; the sample
-    selectbox and the cell rerun its fragment.
+  * The "Samples" +/- edit resizes the batch, which gives the data editor a fresh table (a new
+    widget to mount) and reruns the whole page (the batch setup lives outside the page's fragment);
+    every other edit measured here reruns only the fragment.
 Server-side rerun time alone (no browser) is measured by bench/app.py.
 """
 
