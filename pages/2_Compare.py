@@ -258,7 +258,13 @@ def workbench() -> None:
         "p": (opts.p, 1),
         "gamma": (opts.gamma, 2.0),
     }
-    share.panel(P, "Compare", state.encode_query(batch), bound, what="this comparison")
+    share.panel(
+        P,
+        "Compare",
+        state.encode_query(batch),
+        lambda: bound | share.bound_values({"tab": TABS[0]}),  # the open tab
+        what="this comparison",
+    )
 
 
 workbench()

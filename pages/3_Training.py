@@ -257,6 +257,29 @@ def numbers_table(result: tr.TrainResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def run_settings(data: ds.DataConfig, train: tr.TrainConfig) -> dict[str, object]:
+    """The settings widgets' values, in their own units, that give this run: what its share link holds
+    (the widgets may have moved on since it was trained)."""
+    return {
+        "losses": list(train.losses),
+        "eps": train.options.label_smoothing,
+        "gamma": train.options.gamma,
+        "data": data.kind,
+        "classes": data.num_classes,
+        "points": data.num_points,
+        "noise": round(data.label_noise * 100),
+        "imbalance": round(data.imbalance),
+        "val": round(data.val_fraction * 100),
+        "seed": data.seed,
+        "model": train.model,
+        "width": train.width,
+        "depth": train.depth,
+        "opt": train.optimizer,
+        "lr": train.lr,
+        "steps": train.steps,
+    }
+
+
 @st.fragment
 def results(data: ds.Dataset, result: tr.TrainResult) -> None:
     """The finished run. Display options rerun only this fragment: the run itself is never recomputed here."""
@@ -315,7 +338,13 @@ def results(data: ds.Dataset, result: tr.TrainResult) -> None:
             "Expected calibration error (ECE): the average gap between how sure a model is and how often it is right. "
             "Label smoothing never asks for 100 %, so its confidences sit lower (often below its accuracy)."
         )
-    share.panel(P, "Training", {}, lambda: share.bound_values(BOUND_DEFAULTS, SHOWN_AS), what="this training run")
+    share.panel(
+        P,
+        "Training",
+        {},
+        lambda: share.bound_values(BOUND_DEFAULTS, SHOWN_AS, run_settings(data.config, result.config)),
+        what="this training run",
+    )
 
 
 data_config, train_config = settings()
@@ -340,7 +369,10 @@ if last is not None:
     data, result = last
     if (data.config, result.config) != (data_config, train_config):
         st.info(
-            "The settings changed since this run: press **Train** to train with them. Below is the last run.",
+            "The settings changed since this run. This read-only view does not train: open the page without "
+            "`view=figure` to train with them. Below is the run of the link."
+            if FIGURE_ONLY
+            else "The settings changed since this run: press **Train** to train with them. Below is the last run.",
             icon=":material/refresh:",
         )
     results(data, result)

@@ -49,7 +49,6 @@ BOUND_DEFAULTS = {  # the URL-bound widgets' defaults, for the share link
     "lsm_class": LSM_CLASSES[-1],
     "class_weights": WEIGHT_MODES[0],
 }
-OWN_KEYS = ("p", "t", "a", "at", "w")  # the tables this page writes into its URL itself
 
 st.set_page_config(page_title="Pitfalls · xent", page_icon=theme.FAVICON, layout="wide")
 nav.sidebar()
@@ -73,6 +72,9 @@ class UrlState:
     acts_target: np.ndarray  # (4,)
     weights: np.ndarray  # (3,) custom class weights
     messages: list[str]
+    # The page's own URL parameters as the tabs last wrote them (None: at its default), starting from the
+    # link's: the share link is built from these, as a closed tab does not write its part this run.
+    own: dict[str, str | None]
 
 
 def _forum_rows() -> tuple[np.ndarray, np.ndarray]:
@@ -103,14 +105,24 @@ def _decode(query) -> UrlState:
     except StateError as err:
         messages.append(f"{err}; showing the default activations")
         acts, acts_target = ACTS.logits.copy(), ACTS.target.copy()
+    weights_text = None  # the link's custom weights, once they have been read
     try:
         if (text := U.param(query, "w")) is not None:
-            weights = U.decode_matrix(text, "w", shape=(1, IMB.num_classes), what="a weight")[0]
-            if (weights < 0).any():
+            linked = U.decode_matrix(text, "w", shape=(1, IMB.num_classes), what="a weight")[0]
+            if (linked < 0).any():
                 raise StateError("the link's 'w' holds a negative class weight")
+            weights, weights_text = linked, text
     except StateError as err:
         messages.append(f"{err}; using the default weights")
-    return UrlState(probs, probs_target, acts, acts_target, weights, messages)
+    forum, forum_target = _forum_rows()
+    own = {
+        "p": None if np.array_equal(probs, forum) else U.encode_matrix(probs),
+        "t": None if np.array_equal(probs_target, forum_target) else U.encode_ints(probs_target),
+        "a": None if np.array_equal(acts, ACTS.logits) else U.encode_matrix(acts),
+        "at": None if np.array_equal(acts_target, ACTS.target) else U.encode_ints(acts_target),
+        "w": weights_text,
+    }
+    return UrlState(probs, probs_target, acts, acts_target, weights, messages, own)
 
 
 def url_state() -> UrlState:
@@ -122,6 +134,7 @@ def url_state() -> UrlState:
 
 def sync_url(params: dict[str, str | None]) -> None:
     E.sync_query(f"{P}.url_written", params)
+    url_state().own.update(params)
 
 
 def badge(check: TX.Agreement) -> None:
@@ -512,7 +525,10 @@ def imbalance_tab() -> None:
 # ---------------------------------------------------------------------------------------------- page
 
 if messages := url_state().messages:
-    st.warning("Parts of this link could not be read: " + "; ".join(messages) + ".", icon=":material/link_off:")
+    st.warning(
+        theme.md_escape("Parts of this link could not be read: " + "; ".join(messages) + "."),
+        icon=":material/link_off:",
+    )
 tabs = st.tabs(TABS, key="pitfall", bind="query-params")
 for tab, body in zip(tabs, (probs_tab, rows_tab, log_softmax_tab, multilabel_tab, imbalance_tab), strict=True):
     if tab.open:
@@ -521,7 +537,7 @@ for tab, body in zip(tabs, (probs_tab, rows_tab, log_softmax_tab, multilabel_tab
 share.panel(
     P,
     "Pitfalls",
-    lambda: share.own_params(OWN_KEYS),
+    {k: v for k, v in url_state().own.items() if v is not None},
     lambda: share.bound_values(BOUND_DEFAULTS),
     what="these pitfalls",
 )

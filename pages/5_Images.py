@@ -141,7 +141,10 @@ def workbench() -> None:
     h, w = scene.size
     names = scene.class_names
     if messages := url_state()["messages"]:
-        st.warning("Parts of this link could not be read: " + "; ".join(messages) + ".", icon=":material/link_off:")
+        st.warning(
+            theme.md_escape("Parts of this link could not be read: " + "; ".join(messages) + "."),
+            icon=":material/link_off:",
+        )
 
     editor = None if FIGURE_ONLY else st.expander("Edit the target mask", key=f"{P}.edit", on_change="rerun")
     mask, errors = mask0, []
@@ -294,7 +297,12 @@ def workbench() -> None:
             "predicted = logits.argmax(dim=1)   # the predicted class map\n",
             language="python",
         )
-    share.panel(P, "Images", lambda: share.own_params(["mask"]), lambda: share.bound_values(BOUND_DEFAULTS))
+    share.panel(
+        P,
+        "Images",
+        lambda: {"mask": U.encode_int_matrix(mask)} if edited else {},
+        lambda: share.bound_values(BOUND_DEFAULTS),
+    )
 
 
 url_state()

@@ -50,7 +50,9 @@ def _decode(query) -> tuple[np.ndarray, list[str]]:
     if y_text is None and p_text is None:
         preset = query.get("preset")
         if preset is not None and preset not in EXAMPLES:
-            messages.append(f"the link's preset {preset!r} is not one of {', '.join(EXAMPLES)}; showing the default")
+            messages.append(
+                f"the link's preset {U.quoted(preset)} is not one of {', '.join(EXAMPLES)}; using the default"
+            )
         return _example(preset if preset in EXAMPLES else DEFAULT), messages
     try:
         if y_text is None or p_text is None:
@@ -106,7 +108,7 @@ def controls(ts: E.TableState) -> str:
         )
         st.session_state[f"{P}.c"] = ts.value.shape[1]
         mid.number_input("Classes C", 2, MAX_CLASSES, key=f"{P}.c", on_change=resize, step=1)
-    unit = right.segmented_control(
+    unit = (left if FIGURE_ONLY else right).segmented_control(
         "Unit",
         dc.UNITS,
         default="nats",
@@ -122,7 +124,10 @@ def controls(ts: E.TableState) -> str:
 def workbench() -> None:
     ts = session()
     if messages := st.session_state.get(f"{P}.messages"):
-        st.warning("Parts of this link could not be read: " + "; ".join(messages) + ".", icon=":material/link_off:")
+        st.warning(
+            theme.md_escape("Parts of this link could not be read: " + "; ".join(messages) + "."),
+            icon=":material/link_off:",
+        )
     unit = controls(ts)
     c = ts.value.shape[1]
     names = class_names(c)
@@ -167,11 +172,12 @@ def workbench() -> None:
     ]
     if notes:
         st.caption("Normalised: " + "; ".join(notes) + ".")
-    default = np.array_equal(pair, _example(DEFAULT))
-    E.sync_query(
-        f"{P}.url_written",
-        {"y": None if default else U.encode_matrix(pair[:1]), "p": None if default else U.encode_matrix(pair[1:])},
+    own = (
+        {}
+        if np.array_equal(pair, _example(DEFAULT))
+        else {"y": U.encode_matrix(pair[:1]), "p": U.encode_matrix(pair[1:])}
     )
+    E.sync_query(f"{P}.url_written", {"y": own.get("y"), "p": own.get("p")})
 
     m1, m2, m3, m4 = st.columns(4)
     fmt = theme.fmt  # ∞ where p = 0 on a class the target wants
@@ -197,7 +203,7 @@ def workbench() -> None:
     right.plotly_chart(FIG.term_bars(d, names), key=f"{P}.fig.terms", config=theme.PLOTLY_CONFIG)
     right.caption("A KL term y log(y / p) is negative where p > y; the KL terms still sum to KL(y ‖ p) ≥ 0.")
     reading(d, unit)
-    share.panel(P, "Information", lambda: share.own_params(["y", "p"]), {"unit": (unit, "nats")})
+    share.panel(P, "Information", own, {"unit": (unit, "nats")})
 
 
 def reading(d: dc.Decomposition, unit: str) -> None:

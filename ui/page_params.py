@@ -74,6 +74,11 @@ def _short(x: float) -> str:
     return f"{x:g}"
 
 
+def quoted(text: str, limit: int = 30) -> str:
+    """A value from a link, quoted for a message and cut to `limit` characters (links can be long)."""
+    return repr(text[:limit]) + ("…" if len(text) > limit else "")
+
+
 def _last(value) -> str | None:
     """A query value as Streamlit reads it: the last of repeated parameters."""
     if isinstance(value, list | tuple):
@@ -93,7 +98,7 @@ def check_bound(query: Mapping[str, object], specs: Mapping[str, Spec]) -> list[
             continue
         problem = spec.problem(text)
         if problem:
-            messages.append(f"'{key}' = {text[:30]!r} {problem}")
+            messages.append(f"'{key}' = {quoted(text)} {problem}")
     return messages
 
 

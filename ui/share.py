@@ -49,27 +49,37 @@ def iframe_snippet(link: str, *, width: int = 760, height: int = 640) -> str:
     )
 
 
-def own_params(keys) -> dict[str, str]:
-    """The page's own parameters (`keys`) as the URL holds them now (the page writes them itself)."""
-    return {k: v for k in keys if (v := st.query_params.get(k)) is not None}
-
-
 def figure_only(prefix: str) -> bool:
-    """Whether this page was opened as a read-only figure (`?view=figure`): the page then hides its
-    editors and shows the link's values. Read once per session and page (st.query_params costs ~1 ms)."""
+    """Whether this page shows a read-only figure (`?view=figure`): the page then hides its editors
+    and shows the link's values. Call it at the top of the page script, on every full run.
+
+    Read when the session enters the page (a first load, or a switch from another page; fragment
+    reruns and reruns of the same page keep it, and st.query_params costs ~1 ms to read). Entering
+    a page also forgets which of its parameters this session last wrote into the URL
+    (`<prefix>.url_written`): a page switch clears the query string, so the page must write its
+    state again, or the address bar would not hold what the page shows.
+    """
     key = f"{prefix}.figure_only"
-    if key not in st.session_state:
+    if st.session_state.get(_CURRENT_PAGE) != prefix or key not in st.session_state:
+        st.session_state[_CURRENT_PAGE] = prefix
+        st.session_state.pop(f"{prefix}.url_written", None)
         st.session_state[key] = st.query_params.get(VIEW) == FIGURE
     return st.session_state[key]
 
 
+_CURRENT_PAGE = "xent.page"  # session state: the prefix of the page this session last ran
+
+
 def bound_values(
-    defaults: Mapping[str, object], shown_as: Mapping[str, Callable[[object], str]] | None = None
+    defaults: Mapping[str, object],
+    shown_as: Mapping[str, Callable[[object], str]] | None = None,
+    values: Mapping[str, object] | None = None,
 ) -> dict[str, tuple[object, object]]:
     """{key: (value, default)} for widgets bound to the URL, as `share_link` wants them, in the URL's
     terms: a widget that shows its options through a format_func is written as that text, so
-    `shown_as` maps its key to the same function. A widget drawn in this run has its value in
-    session state; one that was not (a closed tab's) keeps the value the URL holds."""
+    `shown_as` maps its key to the same function. The value is `values[key]` when given (what is on
+    screen, when the widgets may have moved on); else a widget drawn in this run has it in session
+    state; one that was not (a closed tab's) keeps the value the URL holds."""
 
     def shown(key: str, value: object, many: bool) -> object:
         fmt = (shown_as or {}).get(key, lambda v: v)
@@ -78,7 +88,9 @@ def bound_values(
     out = {}
     for key, default in defaults.items():
         many = isinstance(default, list | tuple)
-        if key in st.session_state:
+        if values is not None and key in values:
+            value = shown(key, values[key], many)
+        elif key in st.session_state:
             value = shown(key, st.session_state[key], many)
         else:  # already text, as the URL holds it
             value = st.query_params.get_all(key) if many else st.query_params.get(key)

@@ -39,6 +39,11 @@ def errors(at: AppTest) -> list[str]:
     return [re.sub(r"\\(.)", r"\1", e.value) for e in at.error]
 
 
+def warnings(at: AppTest) -> str:
+    """The page's warnings as a reader sees them, joined (escapes removed as in `errors`)."""
+    return " ".join(re.sub(r"\\(.)", r"\1", w.value) for w in at.warning)
+
+
 def metrics(at: AppTest) -> dict[str, str]:
     """Every metric on the page: label -> shown value."""
     return {m.label: m.value for m in at.metric}

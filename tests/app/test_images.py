@@ -13,7 +13,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from tests.app.conftest import metrics, open_page, run, shown
+from tests.app.conftest import metrics, open_page, run, shown, warnings
 from xent_core import images as im
 
 PAGE = "pages/5_Images.py"
@@ -139,7 +139,7 @@ def test_every_pixel_void_gives_nan_as_torch_with_a_warning():
 )
 def test_a_malformed_link_warns_and_shows_the_default(query, words):
     at = open_page(PAGE, query)
-    warning = " ".join(w.value for w in at.warning)
+    warning = warnings(at)
     assert words in warning, warning
     scene = im.forum_scene() if "scene" in query else im.blob_scene(16, 16, 4, seed=0, noise=0.5)
     assert metrics(at)[LOSS] == shown(torch_loss(scene.logits, scene.target))

@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from tests.app.conftest import metrics, open_page, run, shown
+from tests.app.conftest import metrics, open_page, run, shown, warnings
 from xent_core import decomposition as dc
 
 PAGE = "pages/6_Information.py"
@@ -106,7 +106,7 @@ def test_a_link_restores_the_pair_and_a_broken_link_warns():
     assert metrics(at) == oracle([0.2, 0.8], [0.5, 0.5], "bits")
     assert not at.warning
     broken = open_page(PAGE, {"y": "0.2,0.8", "p": "0.5,0.3,0.2", "unit": "furlongs"})
-    warning = " ".join(w.value for w in broken.warning)
+    warning = warnings(broken)
     assert "'y' has 2 values and 'p' 3" in warning
     assert "'unit' = 'furlongs' is not one of nats, bits" in warning
     assert metrics(broken) == oracle(DEFAULT_Y, DEFAULT_P)
@@ -118,7 +118,7 @@ def test_a_link_picks_an_example_by_name():
     assert metrics(at) == oracle(y, p)
     assert not at.warning
     unknown = open_page(PAGE, {"preset": "nope"})
-    assert "preset 'nope' is not one of soft" in " ".join(w.value for w in unknown.warning)
+    assert "preset 'nope' is not one of soft" in warnings(unknown)
     assert metrics(unknown) == oracle(DEFAULT_Y, DEFAULT_P)
 
 

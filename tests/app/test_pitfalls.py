@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 import xent_core as xc
-from tests.app.conftest import metrics, open_page, run, shown
+from tests.app.conftest import metrics, open_page, run, shown, warnings
 
 PAGE = "pages/4_Pitfalls.py"
 FORUM = xc.PRESETS["probs_as_logits"]
@@ -93,7 +93,7 @@ def test_a_link_restores_the_tensor_and_a_broken_one_falls_back_with_a_warning()
     assert metrics(at) == forum_oracle(rows, target)
     assert not at.warning
     broken = open_page(PAGE, {"p": "0.1,0.2;0.3", "dtype": "float128"})
-    warning = " ".join(w.value for w in broken.warning)
+    warning = warnings(broken)
     assert "'p' rows have different lengths" in warning
     assert "'dtype' = 'float128' is not one of float64, float32, float16" in warning
     assert metrics(broken) == forum_oracle(PIXEL_ROWS, TARGET)

@@ -9,6 +9,7 @@ import pytest
 import streamlit as st
 
 from tests.app.conftest import edit, metrics, open_page, run
+from ui.scenes import SCENES
 
 TRAINING, PITFALLS, IMAGES, INFORMATION = (
     "pages/3_Training.py",
@@ -84,10 +85,17 @@ def test_pitfalls_link_keeps_a_closed_tabs_settings_and_its_figure_hides_the_tab
     edit_key = f"pit.probs.{at.session_state['pit.probs'].version}"
     table_edit(at, edit_key, {0: {"c2": 0.5}})
     first_tab = metrics(at)
+    at.session_state["pitfall"] = "log(softmax) vs log_softmax"  # another tab: the edited tensor's is closed
+    run(at)
+    at.select_slider(key="scale").set_value(200)
+    run(at)
     query = shared(at, PITFALLS)
-    assert "p" in query
+    assert query["p"] == "0.1,0.2,0.5;0.3,0.3,0.4;0.4,0.4,0.2;0.5,0.5,0"  # kept from the closed tab
+    assert (query["pitfall"], query["scale"]) == ("log(softmax) vs log_softmax", "200")
     again = open_page(PITFALLS, query)
-    assert metrics(again) == first_tab
+    assert metrics(again) == metrics(at)
+    on_first_tab = open_page(PITFALLS, {k: v for k, v in query.items() if k != "pitfall"})
+    assert metrics(on_first_tab) == first_tab
 
     at = open_page(PITFALLS, {"pitfall": "log(softmax) vs log_softmax", "dtype": "float16", "scale": "200"})
     query = shared(at, PITFALLS)
@@ -127,6 +135,8 @@ def test_training_link_and_figure():
     at.segmented_control(key="model").set_value("linear")
     at.button(key="lab.train").click()
     run(at)
+    at.slider(key="steps").set_value(200)  # moved after training: the link still gives the run on screen
+    run(at)
     query = shared(at, TRAINING)
     assert query["model"] == "softmax regression"  # as the widget shows it, which is what Streamlit reads
     assert (query["points"], query["steps"]) == ("100", "50")
@@ -134,12 +144,69 @@ def test_training_link_and_figure():
     st.cache_resource.clear()
     again = open_page(TRAINING, query)
     assert again.session_state["lab.run"][1].config == at.session_state["lab.run"][1].config
+    assert again.session_state["lab.run"][0].config == at.session_state["lab.run"][0].config
     assert metrics(again) == metrics(at)
 
     figure = open_page(TRAINING, shared(at, TRAINING, figure=True))
     assert metrics(figure) == metrics(at)
     assert not [b for b in figure.button if b.key == "lab.train"]
     assert [e.label for e in figure.expander][:1] == ["Settings of this run"]
+    figure.slider(key="steps").set_value(100)  # the folded-away settings still move; nothing says "press Train"
+    run(figure)
+    assert not any("press **Train**" in i.value for i in figure.info)
+    assert any("does not train" in i.value for i in figure.info)
+
+
+def navigate(at, page: str) -> None:
+    """Switch pages as the sidebar does: the browser drops the query string."""
+    for key in list(at.query_params):
+        del at.query_params[key]
+    at.switch_page(page)
+    run(at)
+
+
+def test_state_survives_a_trip_to_another_page_in_the_link_and_the_address_bar():
+    at = open_page(IMAGES, {"scene": SCENES[1]})  # the forum's 2 × 2 tensor
+    at.session_state["img.edit"] = True
+    run(at)
+    table_edit(at, f"img.mask.{at.session_state['img.mask'].version}", {0: {"x0": 255}})
+    before = metrics(at)
+    navigate(at, "pages/1_Playground.py")
+    navigate(at, IMAGES)
+    at.query_params["scene"] = SCENES[1]  # a bound widget: the browser puts it back itself
+    run(at)
+    assert metrics(at) == before
+    assert at.query_params["mask"] == "255,2;0,1"  # written again after the switch
+    query = shared(at, IMAGES)
+    assert query["mask"] == "255,2;0,1"
+    assert metrics(open_page(IMAGES, query)) == before
+
+    at = open_page(INFORMATION, {"preset": "onehot_wrong"})
+    before = metrics(at)
+    navigate(at, "pages/1_Playground.py")
+    navigate(at, INFORMATION)
+    assert metrics(at) == before
+    query = shared(at, INFORMATION)
+    assert {"y", "p"} <= set(query)
+    assert metrics(open_page(INFORMATION, query)) == before
+
+
+def test_a_read_only_page_is_editable_again_after_a_trip_through_the_sidebar():
+    at = open_page("pages/2_Compare.py", {"view": "figure"})
+    assert not editors(at)
+    navigate(at, "pages/1_Playground.py")
+    assert editors(at)
+    navigate(at, "pages/2_Compare.py")
+    assert editors(at)
+    assert [b for b in at.button if b.key == "cmp.random"]
+
+
+def test_compare_link_keeps_the_open_tab():
+    at = open_page("pages/2_Compare.py", {"tab": "Loss landscape"})
+    query = shared(at, "pages/2_Compare.py")
+    assert query["tab"] == "Loss landscape"
+    again = open_page("pages/2_Compare.py", query)
+    assert [i.value for i in again.caption if "strongest wrong classes" in i.value]  # the landscape tab is open
 
 
 def test_compare_figure_hides_the_editor_and_the_example_picker():

@@ -23,6 +23,7 @@ IFRAME = {"width": 700, "height": 500}
 NARROW_PHONE = {"width": 360, "height": 740}
 # A chart drawn on the server is shrunk to the screen's width; at this scale its 10-11 px labels are
 # still about 7 px tall, the smallest the charts allow (each is drawn at most ~440 px wide for that).
+# A plotly chart is laid out for its container's width instead, so only its edges are checked.
 MIN_CHART_SCALE = 0.7
 
 LAYOUT = """() => {
@@ -38,7 +39,7 @@ LAYOUT = """() => {
     const charts = [...main.querySelectorAll('[data-testid=stImage] img, .js-plotly-plot')].map(el => {
         const r = el.getBoundingClientRect();
         return {alt: (el.alt || 'plotly').slice(0, 60), left: r.left, right: r.right, width: r.width,
-                natural: el.naturalWidth || r.width};
+                natural: el.naturalWidth || null};  // plotly: none, it takes its container's width
     });
     return {width, overflow: document.documentElement.scrollWidth - width, outside, charts};
 }"""
@@ -53,7 +54,7 @@ def check_layout(page) -> list[str]:
     for chart in seen["charts"]:
         if chart["left"] < -1 or chart["right"] > seen["width"] + 1:
             problems.append(f"chart cut off: {chart['alt']} ({chart['left']:.0f}..{chart['right']:.0f} px)")
-        if chart["width"] < MIN_CHART_SCALE * chart["natural"] - 1:
+        if chart["natural"] and chart["width"] < MIN_CHART_SCALE * chart["natural"] - 1:
             problems.append(f"chart shrunk to {chart['width'] / chart['natural']:.2f}×: {chart['alt']}")
     return problems
 
