@@ -204,3 +204,10 @@ def test_class_weights_and_the_weighted_mean_match_torch():
     edit(at, "weights", {0: {"c2": 10.0, "c1": -1.0}})
     assert any(e.value.startswith("weight of 'scratch': -1 is negative") for e in at.error)
     assert metrics(at) == imbalance_oracle([1 / 8, 1 / 3, 10.0])
+
+
+def test_a_link_with_a_negative_custom_weight_warns_and_keeps_the_default_weights():
+    at = open_page(PAGE, {"pitfall": IMB_TAB, "class_weights": "custom", "w": "-1,2,3"})
+    assert "negative class weight" in warnings(at)
+    assert metrics(at) == imbalance_oracle([1 / 8, 1 / 3, 1.0])  # the defaults, not the link's
+    assert "w" not in at.query_params
