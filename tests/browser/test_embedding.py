@@ -59,15 +59,17 @@ def check_layout(page) -> list[str]:
     return problems
 
 
+@pytest.mark.parametrize("figure", [False, True], ids=["editable", "figure"])
 @pytest.mark.parametrize("visit", PAGES, ids=[p.name for p in PAGES])
-def test_page_fits_a_course_iframe_without_its_sidebar(app, visit):
+def test_page_fits_a_course_iframe_without_its_sidebar(app, visit, figure):
+    """Each page as a course site embeds it: editable, or as a read-only figure (view=figure)."""
     page = app.page
     page.set_viewport_size(IFRAME)
-    app.goto(f"{visit.path}?embed=true", charts=visit.charts)
+    app.goto(f"{visit.path}?embed=true" + ("&view=figure" if figure else ""), charts=visit.charts)
     page.locator("h1").first.wait_for()
     assert page.get_by_test_id("stSidebar").count() == 0  # and so nothing of the page depends on it
     assert page.get_by_test_id("stExpandSidebarButton").count() == 0
-    assert check_layout(page) == []
+    assert check_layout(page) == []  # (tests/app/test_share.py checks what the figure view hides)
     app.assert_clean()
 
 
