@@ -56,9 +56,12 @@ def fresh_runs():
     st.cache_resource.clear()  # the training page keeps finished runs per process
 
 
-def test_a_fresh_page_shares_a_link_with_nothing_to_say():
-    at = open_page(INFORMATION)
-    assert shared(at, INFORMATION) == {}  # every value at its default: the bare page URL
+@pytest.mark.parametrize("page", [TRAINING, PITFALLS, IMAGES, INFORMATION])
+def test_a_fresh_page_shares_a_link_with_nothing_to_say(page):
+    """Every value at its default gives the bare page URL: the defaults the share link assumes are the
+    widgets' own (a default changed in one place and not the other would show up here)."""
+    at = open_page(page)
+    assert shared(at, page) == {}
 
 
 def test_information_link_and_figure():
