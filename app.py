@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from ui import nav, theme
+from ui import nav, share, theme
 
 st.set_page_config(page_title="xent · cross-entropy, explained", page_icon=theme.FAVICON, layout="wide")
 nav.sidebar()
+share.enter("home")  # so that the page visited next knows the session came from elsewhere
 
 st.title("Cross-entropy, explained by doing")
 st.markdown(

@@ -180,6 +180,7 @@ def probs_tab() -> None:
     )
     url = url_state()
     ts = E.table_state(f"{P}.probs", lambda: (url.probs, url.probs_target))
+    E.keep_edits(ts, f"{P}.probs.{ts.version}")  # edits made before this tab was closed
     names = FORUM.class_names
     rows0, target0 = ts.value
     if ts.frame is None:
@@ -269,6 +270,7 @@ def rows_tab() -> None:
     )
     url = url_state()
     ts = E.table_state(f"{P}.acts", lambda: (url.acts, url.acts_target))
+    E.keep_edits(ts, f"{P}.acts.{ts.version}")
     names = ACTS.class_names
     acts0, target0 = ts.value
     labels = [f"row {n}" for n in range(len(target0))]
@@ -469,6 +471,7 @@ def imbalance_tab() -> None:
     elif mode == "N / (C · count)":
         weight = pf.balanced_weights(IMB.target, IMB.num_classes)
     else:
+        E.keep_edits(ts, f"{P}.weights.{ts.version}")  # edits made before another mode was picked
         if ts.frame is None:
             ts.frame = pd.DataFrame([ts.value], columns=[E.col(c) for c in range(len(names))])
         key = f"{P}.weights.{ts.version}"

@@ -149,6 +149,8 @@ def workbench() -> None:
     editor = None if FIGURE_ONLY else st.expander("Edit the target mask", key=f"{P}.edit", on_change="rerun")
     mask, errors = mask0, []
     if editor is not None and editor.open:
+        E.keep_edits(ts, f"{P}.mask.{ts.version}", lambda mask: (params, mask))  # edits made before it was closed
+        mask0 = ts.value[1]
         key = f"{P}.mask.{ts.version}"
         mask, errors = E.apply_label_edits(
             mask0,

@@ -128,6 +128,7 @@ def workbench() -> None:
             theme.md_escape("Parts of this link could not be read: " + "; ".join(messages) + "."),
             icon=":material/link_off:",
         )
+    E.keep_edits(ts, f"{P}.table.{ts.version}")  # edits made before a trip to another page
     unit = controls(ts)
     c = ts.value.shape[1]
     names = class_names(c)

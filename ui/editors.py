@@ -243,6 +243,10 @@ def batch_editor(prefix: str, *, use_weights: bool, index_only: bool = False) ->
         set_batch(prefix, replace(es.batch, weight=np.ones(es.batch.num_classes)))
     elif not use_weights and es.batch.weight is not None:
         set_batch(prefix, replace(es.batch, weight=None))
+    if es.effective is not None and es.tables is not None and f"{prefix}.logits.{es.version}" not in st.session_state:
+        # A run did not draw the editor (a trip to another page): Streamlit forgot its edit log, so
+        # the last result becomes the batch, with fresh tables; the edits stay.
+        set_batch(prefix, es.effective)
     tables = _tables(es)
     b = es.batch
     v = es.version

@@ -49,20 +49,30 @@ def iframe_snippet(link: str, *, width: int = 760, height: int = 640) -> str:
     )
 
 
-def figure_only(prefix: str) -> bool:
-    """Whether this page shows a read-only figure (`?view=figure`): the page then hides its editors
-    and shows the link's values. Call it at the top of the page script, on every full run.
+def enter(prefix: str) -> bool:
+    """Record that this session now runs the page with session-state prefix `prefix`; True when it has
+    just come in (a first load, or a switch from another page). Call at the top of every page.
 
-    Read when the session enters the page (a first load, or a switch from another page; fragment
-    reruns and reruns of the same page keep it, and st.query_params costs ~1 ms to read). Entering
-    a page also forgets which of its parameters this session last wrote into the URL
+    Coming in also forgets which of the page's parameters this session last wrote into the URL
     (`<prefix>.url_written`): a page switch clears the query string, so the page must write its
     state again, or the address bar would not hold what the page shows.
     """
+    if st.session_state.get(_CURRENT_PAGE) == prefix:
+        return False
+    st.session_state[_CURRENT_PAGE] = prefix
+    st.session_state.pop(f"{prefix}.url_written", None)
+    return True
+
+
+def figure_only(prefix: str) -> bool:
+    """Enter the page (`enter`) and say whether it shows a read-only figure (`?view=figure`): the page
+    then hides its editors and shows the link's values. Call at the top of the page script.
+
+    Read when the session comes into the page; fragment reruns and reruns of the same page keep it
+    (st.query_params costs ~1 ms to read).
+    """
     key = f"{prefix}.figure_only"
-    if st.session_state.get(_CURRENT_PAGE) != prefix or key not in st.session_state:
-        st.session_state[_CURRENT_PAGE] = prefix
-        st.session_state.pop(f"{prefix}.url_written", None)
+    if enter(prefix) or key not in st.session_state:
         st.session_state[key] = st.query_params.get(VIEW) == FIGURE
     return st.session_state[key]
 

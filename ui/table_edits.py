@@ -174,6 +174,26 @@ class TableState:
         self.effective = None
 
 
+def keep_edits(ts: TableState, key: str, as_value: Callable[[Any], Any] = lambda effective: effective) -> None:
+    """Keep the edits of a table whose editor a run did not draw (another tab, a closed expander, a
+    trip to another page): Streamlit then forgets the editor's edit log, so the last result
+    (`as_value(ts.effective)`) becomes the table's value, with a fresh editor. Call before building
+    the editor (`key`: its key for the current version)."""
+    if ts.frame is None or ts.effective is None or key in st.session_state:
+        return
+    value = as_value(ts.effective)
+    if not _same(value, ts.value):
+        ts.reset(value)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(a, b)
+    return a == b
+
+
 def table_state(key: str, make: Callable[[], Any]) -> TableState:
     if key not in st.session_state:
         st.session_state[key] = TableState(make())

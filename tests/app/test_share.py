@@ -231,3 +231,47 @@ def test_playground_figure_link():
     figure = open_page("pages/1_Playground.py", query)
     assert metrics(figure) == metrics(at)
     assert not editors(figure)
+
+
+def test_edits_survive_runs_that_do_not_draw_their_editor():
+    """Streamlit forgets a data editor's edit log when a run does not draw it; the pages keep the edits."""
+    # a trip to another page
+    for page, prefix in (("pages/1_Playground.py", "pg"), ("pages/2_Compare.py", "cmp")):
+        at = open_page(page)
+        table_edit(at, f"{prefix}.logits.{at.session_state[f'{prefix}.editor'].version}", {0: {"c0": 2.5}})
+        edited = metrics(at)
+        navigate(at, "app.py")
+        navigate(at, page)
+        assert metrics(at) == edited, page
+        assert at.query_params["z"].startswith("2.5,")  # and the address bar holds them again
+
+    at = open_page(INFORMATION)
+    table_edit(at, f"info.table.{at.session_state['info.pair'].version}", {1: {"c0": 0.05}})
+    edited = metrics(at)
+    navigate(at, TRAINING)
+    navigate(at, INFORMATION)
+    assert metrics(at) == edited
+
+    # another tab of the same page
+    at = open_page(PITFALLS)
+    table_edit(at, f"pit.probs.{at.session_state['pit.probs'].version}", {0: {"c2": 0.5}})
+    edited = metrics(at)
+    at.session_state["pitfall"] = "Rows not summing to 1"
+    run(at)
+    at.session_state["pitfall"] = "Probabilities as logits"
+    run(at)
+    assert metrics(at) == edited
+
+    # a closed expander
+    at = open_page(IMAGES)
+    at.session_state["img.edit"] = True
+    run(at)
+    table_edit(at, f"img.mask.{at.session_state['img.mask'].version}", {0: {"x0": 255}})
+    edited = metrics(at)
+    at.session_state["img.edit"] = False
+    run(at)
+    assert metrics(at) == edited
+    at.session_state["img.edit"] = True
+    run(at)
+    assert metrics(at) == edited
+    assert at.session_state["img.mask"].value[1][0, 0] == 255  # the editor's fresh table starts from the edit
