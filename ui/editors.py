@@ -112,6 +112,13 @@ def _session(prefix: str) -> EditorState:
     return st.session_state[key]
 
 
+def shown_batch(prefix: str) -> Batch:
+    """The batch on screen: the last valid batch with the editors' edits (what a resize, a rename or a
+    new target type starts from, so that no edit is lost), or the last valid batch before any run."""
+    es = _session(prefix)
+    return es.effective if es.effective is not None else es.batch
+
+
 def set_batch(prefix: str, batch: Batch) -> None:
     """Replace the whole batch (preset, random, resize, rename): the editors start from fresh tables."""
     es = _session(prefix)
@@ -186,12 +193,12 @@ def controls(prefix: str, *, index_only: bool = False) -> None:
 
     def set_mode():
         mode = "probs" if st.session_state[f"{prefix}.mode"] == PROBS_MODE else "index"
-        set_batch(prefix, _session(prefix).batch.with_target_mode(mode))
+        set_batch(prefix, shown_batch(prefix).with_target_mode(mode))
 
     def resize():
         n = int(st.session_state[f"{prefix}.n"])
         c = int(st.session_state[f"{prefix}.c"])
-        set_batch(prefix, _session(prefix).batch.resized(n, c))
+        set_batch(prefix, shown_batch(prefix).resized(n, c))
 
     def rename():
         try:
@@ -200,7 +207,7 @@ def controls(prefix: str, *, index_only: bool = False) -> None:
             st.session_state[f"{prefix}.names_error"] = str(err)
             return
         st.session_state.pop(f"{prefix}.names_error", None)
-        set_batch(prefix, replace(_session(prefix).batch, class_names=names))
+        set_batch(prefix, replace(shown_batch(prefix), class_names=names))
 
     # Built only while open: these widgets change rarely, and each costs ~0.4 ms on every rerun.
     # The label is fixed: a label that changed with the batch would give the expander a new identity.
@@ -238,11 +245,11 @@ def batch_editor(prefix: str, *, use_weights: bool, index_only: bool = False) ->
     """
     es = _session(prefix)
     if index_only and es.batch.hard_targets() is not es.batch:
-        set_batch(prefix, es.batch.hard_targets())
+        set_batch(prefix, shown_batch(prefix).hard_targets())
     if use_weights and es.batch.weight is None:
-        set_batch(prefix, replace(es.batch, weight=np.ones(es.batch.num_classes)))
+        set_batch(prefix, replace(shown_batch(prefix), weight=np.ones(es.batch.num_classes)))
     elif not use_weights and es.batch.weight is not None:
-        set_batch(prefix, replace(es.batch, weight=None))
+        set_batch(prefix, replace(shown_batch(prefix), weight=None))
     if es.effective is not None and es.tables is not None and f"{prefix}.logits.{es.version}" not in st.session_state:
         # A run did not draw the editor (a trip to another page): Streamlit forgot its edit log, so
         # the last result becomes the batch, with fresh tables; the edits stay.

@@ -267,3 +267,25 @@ def test_batch_setup_widgets_exist_only_while_open(playground):
     assert not at.number_input  # closed: nothing built, nothing paid for on each rerun
     open_setup(at)
     assert [n.label for n in at.number_input] == ["Samples", "Classes"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["weights on", "one more sample", "renamed classes", "probability targets"],
+)
+def test_an_edit_survives_a_change_to_the_whole_table(playground, change):
+    """Class weights, a resize, new names or another target type give the editor a fresh table; it starts
+    from what is on screen, edits included."""
+    at = edit(playground, {1: {"c2": 7.25}})
+    if change == "weights on":
+        at.toggle(key="weights").set_value(True).run()
+    else:
+        open_setup(at)
+        if change == "one more sample":
+            at.number_input(key="pg.n").set_value(7).run()
+        elif change == "renamed classes":
+            at.text_input(key="pg.names").set_value("cat, dog, bird").run()
+        else:
+            at.radio(key="pg.mode").set_value("probabilities").run()
+    assert not at.exception
+    assert at.session_state["pg.editor"].batch.logits[1, 2] == 7.25
