@@ -6,7 +6,9 @@ last valid batch and kept in session state; the editor's own edit log
 (`{"edited_rows": {row: {column: value}}}`) is replayed onto the last valid batch each run.
 Replaying is idempotent, invalid cells keep their last valid value and produce a message, and
 the user's other edits survive. Loading a preset, resizing or renaming classes bumps the
-version, which gives the editor a fresh table.
+version, which gives the editor a fresh table (built from the batch on screen, edits included).
+Streamlit forgets an editor's edit log when a run does not draw it (a trip to another page); the
+last result then becomes the batch, so the edits stay.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ The pattern is the playground's (see ui/editors.py): the editor gets the same so
 every rerun (a new one only when the whole value is replaced, which bumps a version and so the
 editor's key), and its edit log `{"edited_rows": {row: {column: value}}}` is replayed onto the
 last valid value each run. A bad cell gives a message naming it and keeps its last valid value.
+Streamlit forgets the edit log when a run does not draw the editor (another tab, a closed expander,
+another page): `keep_edits` then makes the last result the table's value.
 
 The replay functions are pure; `TableState` and `edits` are the thin Streamlit part.
 """
