@@ -114,15 +114,25 @@ def _decode(query) -> UrlState:
             weights, weights_text = linked, text
     except StateError as err:
         messages.append(f"{err}; using the default weights")
-    forum, forum_target = _forum_rows()
-    own = {
-        "p": None if np.array_equal(probs, forum) else U.encode_matrix(probs),
-        "t": None if np.array_equal(probs_target, forum_target) else U.encode_ints(probs_target),
-        "a": None if np.array_equal(acts, ACTS.logits) else U.encode_matrix(acts),
-        "at": None if np.array_equal(acts_target, ACTS.target) else U.encode_ints(acts_target),
-        "w": weights_text,
-    }
+    own = {**_probs_params(probs, probs_target), **_acts_params(acts, acts_target), "w": weights_text}
     return UrlState(probs, probs_target, acts, acts_target, weights, messages, own)
+
+
+def _probs_params(rows: np.ndarray, target: np.ndarray) -> dict[str, str | None]:
+    """The forum tensor's URL parameters ('p', 't'); None where it holds the forum's values."""
+    forum, forum_target = _forum_rows()
+    return {
+        "p": None if np.array_equal(rows, forum) else U.encode_matrix(rows),
+        "t": None if np.array_equal(target, forum_target) else U.encode_ints(target),
+    }
+
+
+def _acts_params(acts: np.ndarray, target: np.ndarray) -> dict[str, str | None]:
+    """The activation rows' URL parameters ('a', 'at'); None where they hold the example's values."""
+    return {
+        "a": None if np.array_equal(acts, ACTS.logits) else U.encode_matrix(acts),
+        "at": None if np.array_equal(target, ACTS.target) else U.encode_ints(target),
+    }
 
 
 def url_state() -> UrlState:
@@ -208,12 +218,7 @@ def probs_tab() -> None:
     with left:
         show_errors(errors)
     probs, tgt = PF.from_pixel_rows(rows, FORUM_SHAPE), target.reshape(FORUM.target.shape)
-    sync_url(
-        {
-            "p": None if np.array_equal(rows, _forum_rows()[0]) else U.encode_matrix(rows),
-            "t": None if np.array_equal(target, _forum_rows()[1]) else U.encode_ints(target),
-        }
-    )
+    sync_url(_probs_params(rows, target))
     try:
         r = pf.probs_as_logits(probs, tgt)
     except xc.XentInputError as err:
@@ -293,12 +298,7 @@ def rows_tab() -> None:
         right.button(":material/restart_alt: The example rows", key=f"{P}.acts.reset", on_click=reset)
     with left:
         show_errors(errors)
-    sync_url(
-        {
-            "a": None if np.array_equal(acts, ACTS.logits) else U.encode_matrix(acts),
-            "at": None if np.array_equal(target, ACTS.target) else U.encode_ints(target),
-        }
-    )
+    sync_url(_acts_params(acts, target))
     try:
         r = pf.unnormalised_nll(acts, target)
     except xc.XentInputError as err:
@@ -527,11 +527,7 @@ def imbalance_tab() -> None:
 
 # ---------------------------------------------------------------------------------------------- page
 
-if messages := url_state().messages:
-    st.warning(
-        theme.md_escape("Parts of this link could not be read: " + "; ".join(messages) + "."),
-        icon=":material/link_off:",
-    )
+share.link_problems(url_state().messages)
 tabs = st.tabs(TABS, key="pitfall", bind="query-params")
 for tab, body in zip(tabs, (probs_tab, rows_tab, log_softmax_tab, multilabel_tab, imbalance_tab), strict=True):
     if tab.open:
