@@ -140,11 +140,7 @@ def workbench() -> None:
     mask0 = ts.value[1]
     h, w = scene.size
     names = scene.class_names
-    if messages := url_state()["messages"]:
-        st.warning(
-            theme.md_escape("Parts of this link could not be read: " + "; ".join(messages) + "."),
-            icon=":material/link_off:",
-        )
+    share.link_problems(url_state()["messages"])
 
     editor = None if FIGURE_ONLY else st.expander("Edit the target mask", key=f"{P}.edit", on_change="rerun")
     mask, errors = mask0, []

@@ -123,11 +123,7 @@ def controls(ts: E.TableState) -> str:
 @st.fragment
 def workbench() -> None:
     ts = session()
-    if messages := st.session_state.get(f"{P}.messages"):
-        st.warning(
-            theme.md_escape("Parts of this link could not be read: " + "; ".join(messages) + "."),
-            icon=":material/link_off:",
-        )
+    share.link_problems(st.session_state.get(f"{P}.messages", []))
     E.keep_edits(ts, f"{P}.table.{ts.version}")  # edits made before a trip to another page
     unit = controls(ts)
     c = ts.value.shape[1]

@@ -9,6 +9,8 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from ui import theme
+
 FALLBACK_BASE = "http://localhost:8501"
 VIEW, FIGURE = "view", "figure"  # ?view=figure: a read-only figure for a lecture slide, the inputs hidden
 
@@ -36,6 +38,14 @@ def share_link(page_path: str, state: Mapping[str, str], options: Mapping[str, o
 def _text(value: object) -> str:
     """A bound widget's value as Streamlit writes it into the URL (a toggle as true / false)."""
     return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def link_problems(messages: list[str]) -> None:
+    """One warning listing what a page could not read from its link (values quoted from the link are
+    Markdown-escaped: a link is text anyone can write); nothing when the list is empty."""
+    if messages:
+        text = "Parts of this link could not be read: " + "; ".join(messages) + "."
+        st.warning(theme.md_escape(text), icon=":material/link_off:")
 
 
 def iframe_snippet(link: str, *, width: int = 760, height: int = 640) -> str:
