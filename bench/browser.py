@@ -191,7 +191,7 @@ def playground_edits(page) -> dict[str, Callable[[int], Callable[[], None]]]:
     return {
         "selectbox": selectbox,
         "slider": slider,
-        "data_editor": cell_edit(page, col=3),  # columns: index, target, ignore, class 0, ...
+        "data_editor": grid_cell_edit(page),
         "number_input": number_input,  # last: opening "Batch setup" adds widgets to the page
     }
 
@@ -217,7 +217,7 @@ def compare_edits(page) -> dict[str, Callable[[int], Callable[[], None]]]:
     def pills(i: int):
         return page.locator(".st-key-losses").get_by_role("button", name="focal", exact=True).click
 
-    return {"selectbox": selectbox, "slider": slider, "pills": pills, "data_editor": cell_edit(page, col=2)}
+    return {"selectbox": selectbox, "slider": slider, "pills": pills, "data_editor": grid_cell_edit(page)}
 
 
 def pitfalls_edits(page) -> dict[str, Callable[[int], Callable[[], None]]]:
@@ -243,7 +243,21 @@ def information_edits(page) -> dict[str, Callable[[int], Callable[[], None]]]:
     return {"segmented": segmented, "data_editor": cell_edit(page, col=3, row=1, values=("0.5", "0.2"))}
 
 
+def grid_cell_edit(page, row: int = 0, values=("1.5", "-1.5")) -> Callable[[int], Callable[[], None]]:
+    """A logit cell of the batch table (ui/grid.py): type into row `row`'s first class; Enter commits."""
+
+    def data_editor(i: int):
+        cell = page.get_by_role("textbox", name=re.compile(rf"^row {row}, ")).first
+        cell.click()
+        cell.fill(values[i % 2])
+        return lambda: page.keyboard.press("Enter")
+
+    return data_editor
+
+
 def cell_edit(page, col: int, row: int = 0, values=("1.5", "-1.5")) -> Callable[[int], Callable[[], None]]:
+    """A cell of an st.data_editor grid (the pitfalls' and information pages' tables)."""
+
     def data_editor(i: int):
         select_cell(page, col=col, row=row)
         page.keyboard.press("Enter")

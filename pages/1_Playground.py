@@ -3,7 +3,7 @@
 import streamlit as st
 
 import xent_core as xc
-from ui import editors, figures, nav, share, state, tables, theme, torch_check
+from ui import editors, figures, grid, nav, share, state, tables, theme, torch_check
 from ui.state import Batch
 
 P = "pg"  # session-state prefix of this page
@@ -34,8 +34,6 @@ if not figure_only:
     )
 if err := editors.url_error(P):
     st.warning(err, icon=":material/link_off:")
-if not figure_only:
-    editors.controls(P)
 
 
 def options() -> tuple[str, float, float, bool]:
@@ -65,9 +63,11 @@ def denominator_text(trace: xc.CrossEntropyTrace) -> str:
 
 @st.fragment
 def workbench() -> None:
-    """The options and everything an edit changes: an edit reruns only this fragment. The example picker
-    and the batch setup stay outside it (they change rarely, and every element in here is redrawn on
-    every edit)."""
+    """The example picker, the batch setup, the options and everything they change: an edit reruns only
+    this fragment (a resize or a new example included), and Streamlit's front end reuses the elements
+    whose content did not change."""
+    if not figure_only:
+        editors.controls(P)
     reduction, smoothing, temperature, use_weights = options()
     if figure_only:
         result = editors.EditorResult(editors.current_batch(P), ())
@@ -134,15 +134,14 @@ def workbench() -> None:
         "p, take **−log p**, multiply by the class **weight**, and divide by the reduction's denominator "
         f"({denominator_text(trace)})."
     )
-    pipeline = tables.pipeline_frame(trace, names)
-    st.dataframe(pipeline, hide_index=True)
+    grid.view(f"{P}.pipeline", label="Step by step, one row per sample", table=tables.pipeline_frame(trace, names))
 
     # details built only when opened (each costs a few ms per edit otherwise)
     inside = st.expander("Look inside one sample: every class", key=f"{P}.inside", on_change="rerun")
     if inside.open:
         row = inside.selectbox("Sample", range(batch.num_samples), format_func=lambda r: f"row {r}", key=f"{P}.row")
-        detail = tables.class_frame(trace, row, names)
-        inside.dataframe(detail, hide_index=True)
+        with inside:
+            grid.view(f"{P}.inside.table", label=f"Row {row}, every class", table=tables.class_frame(trace, row, names))
     code = st.expander("PyTorch code for exactly this example", key=f"{P}.code", on_change="rerun")
     if code.open:
         code.code(torch_check.pytorch_code(batch.logits, target, class_names=names, **loss_options), language="python")

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import xent_core as xc
-from ui import compare_cache, editors, loss_figures, loss_options, nav, share, state, tables, theme, torch_check
+from ui import compare_cache, editors, grid, loss_figures, loss_options, nav, share, state, tables, theme, torch_check
 from ui.state import StateError
 
 P = "cmp"  # session-state prefix of this page
@@ -25,8 +25,6 @@ st.markdown(
 )
 if err := editors.url_error(P):
     st.warning(err, icon=":material/link_off:")
-if not figure_only:
-    editors.controls(P, index_only=True)
 
 
 def options() -> tuple[list[str], xc.LossOptions]:
@@ -179,7 +177,7 @@ def multilabel_tab() -> None:
     a, b = st.columns(2)
     a.metric("sigmoid + BCE (mean)", theme.fmt(ml.bce_mean))
     b.metric("softmax + CE (mean)", theme.fmt(ml.ce_mean))
-    st.dataframe(tables.multilabel_frame(ml, labels, names), hide_index=True)
+    grid.view(f"{P}.ml.table", label="Each photo's losses", table=tables.multilabel_frame(ml, labels, names))
     row = st.selectbox("Photo", range(len(labels)), format_func=lambda r: f"row {r}", key=f"{P}.ml.row")
     loss_figures.multilabel_bars(ml, row, labels, names).show(st)
 
@@ -197,9 +195,11 @@ def _badge(check: torch_check.CrossCheck, what: str) -> None:
 
 @st.fragment
 def workbench() -> None:
-    """The options and everything an edit changes: an edit reruns only this fragment. The example picker
-    and the batch setup stay outside it (they change rarely, and every element in here is redrawn on
-    every edit)."""
+    """The example picker, the batch setup, the options and everything they change: an edit reruns only
+    this fragment (a resize or a new example included), and Streamlit's front end reuses the elements
+    whose content did not change."""
+    if not figure_only:
+        editors.controls(P, index_only=True)
     chosen, opts = options()
     if figure_only:
         result = editors.EditorResult(editors.current_batch(P).hard_targets(), ())
@@ -232,7 +232,8 @@ def workbench() -> None:
             right.markdown("\n".join(ranking_lines(results)))
             order = " < ".join(f"row {n}" for n in np.argsort(p_target, kind="stable"))
             right.caption(f"By the target's probability p_t, from most wrong to most right: {order}.")
-        st.dataframe(tables.comparison_frame(results, batch.target, batch.class_names, p_target), hide_index=True)
+        per_sample = tables.comparison_frame(results, batch.target, batch.class_names, p_target)
+        grid.view(f"{P}.per_sample", label="Each loss on each sample", table=per_sample)
         st.caption(
             "∂/∂z_t is each loss's gradient with respect to the target logit: negative means "
             "'raise the target logit', and its size is how hard the loss pushes."

@@ -1,14 +1,15 @@
 """The batch editor: logits table, targets, class names, weights, shape and presets.
 
-How edits flow (and why): `st.data_editor` must get the *same* source table on every rerun, or
-it drops every second edit (streamlit#7749). So the table is built once per "version" from the
-last valid batch and kept in session state; the editor's own edit log
-(`{"edited_rows": {row: {column: value}}}`) is replayed onto the last valid batch each run.
-Replaying is idempotent, invalid cells keep their last valid value and produce a message, and
-the user's other edits survive. Loading a preset, resizing or renaming classes bumps the
-version, which gives the editor a fresh table (built from the batch on screen, edits included).
-Streamlit forgets an editor's edit log when a run does not draw it (a trip to another page); the
-last result then becomes the batch, so the edits stay.
+How edits flow (and why): the tables are ui/grid.py's light component, which speaks
+`st.data_editor`'s protocol: it is given one source table per "version" (built once from the last
+valid batch and kept in session state) and sends back its edit log
+(`{"edited_rows": {row: {column: value}}}`), which is replayed onto the last valid batch each run.
+(A data editor must get the same source table on every rerun, or it drops every second edit,
+streamlit#7749; the pattern stays for both.) Replaying is idempotent, invalid cells keep their last
+valid value and produce a message, and the user's other edits survive. Loading a preset, resizing
+or renaming classes bumps the version, which gives the table a fresh source (built from the batch
+on screen, edits included) and a new key. Streamlit forgets a widget's state when a run does not
+draw it (a trip to another page); the last result then becomes the batch, so the edits stay.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 import xent_core as xc
+from ui import grid
 from ui import state as S
+from ui.grid import Column
 from ui.state import Batch, StateError
-from ui.table_edits import apply_number_edits, col, edits
+from ui.table_edits import apply_number_edits, edits
 
 INDEX_MODE, PROBS_MODE = "class index", "probabilities"
 
@@ -74,17 +76,26 @@ def apply_matrix_edits(
     return apply_number_edits(matrix, edited_rows, where, what=what, fallback=fallback)
 
 
-def logits_frame(batch: Batch) -> pd.DataFrame:
-    """The table the logits editor shows: target and ignore columns (index mode), then one column per class."""
-    frame = pd.DataFrame(batch.logits, columns=[col(c) for c in range(batch.num_classes)])
-    if batch.target_mode == "index":
-        frame.insert(0, "ignore", batch.ignored.copy())
-        frame.insert(0, "target", [batch.class_names[t] for t in batch.target])
-    return frame  # a RangeIndex: the row numbers the messages use, and far cheaper than text labels
+LOGIT_HELP = "A logit: any real number; softmax turns the row into probabilities."
+TARGET_HELP = "The true class of this sample."
+IGNORE_HELP = "Ignore this row (its target becomes ignore_index = -100): no loss, no gradient, not counted."
 
 
-def matrix_frame(matrix: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame(matrix, columns=[col(c) for c in range(matrix.shape[1])])
+def logits_table(batch: Batch, *, index_only: bool = False) -> tuple[list[Column], list[list]]:
+    """The logits table's columns and rows: in index mode the target (a class name) and, unless
+    index_only, the ignore flag, then one column per class."""
+    columns = grid.number_columns(batch.class_names, help=LOGIT_HELP)
+    if batch.target_mode != "index":
+        return columns, batch.logits.tolist()
+    names = batch.class_names
+    lead = [Column("target", "target", "choice", TARGET_HELP, options=tuple(names))]
+    if not index_only:
+        lead.append(Column("ignore", "ignore", "check", IGNORE_HELP))
+    rows = [
+        [names[t], bool(i)][: len(lead)] + logits
+        for t, i, logits in zip(batch.target.tolist(), batch.ignored.tolist(), batch.logits.tolist(), strict=True)
+    ]
+    return lead + columns, rows
 
 
 # ---------------------------------------------------------------------------------------------- widgets
@@ -130,24 +141,23 @@ def set_batch(prefix: str, batch: Batch) -> None:
     es.effective = None
 
 
-def _tables(es: EditorState) -> dict:
+def _tables(es: EditorState, index_only: bool) -> dict:
+    """This version's tables ({name: (columns, rows)}), built once: the same rows go to the component
+    on every run, so an unchanged table costs it nothing."""
     if es.tables is None:
         b = es.batch
-        es.tables = {"logits": logits_frame(b)}
+        es.tables = {"logits": logits_table(b, index_only=index_only)}
         if b.probs_target is not None:
-            es.tables["probs"] = matrix_frame(b.probs_target)
+            es.tables["probs"] = (
+                grid.number_columns(b.class_names, help="Target probability of this class."),
+                b.probs_target.tolist(),
+            )
         if b.weight is not None:
-            es.tables["weight"] = matrix_frame(b.weight[None, :])
+            es.tables["weight"] = (
+                grid.number_columns(b.class_names, help="Weight of this class.", decimals=3),
+                [b.weight.tolist()],
+            )
     return es.tables
-
-
-def _number_columns(names, *, label_help: str, fmt: str = "%.4f") -> dict:
-    return {
-        # No `step`: Streamlit truncates a NumberColumn's values to the step's decimals (2.66948 would
-        # show as 2.6694 while the tables round to 2.6695) and caps what can be typed.
-        col(c): st.column_config.NumberColumn(str(name), help=label_help, format=fmt)
-        for c, name in enumerate(names)
-    }
 
 
 @dataclass(frozen=True)
@@ -256,37 +266,26 @@ def batch_editor(prefix: str, *, use_weights: bool, index_only: bool = False) ->
         # A run did not draw the editor (a trip to another page): Streamlit forgot its edit log, so
         # the last result becomes the batch, with fresh tables; the edits stay.
         set_batch(prefix, es.effective)
-    tables = _tables(es)
+    tables = _tables(es, index_only)
     b = es.batch
     v = es.version
     errors: list[str] = []
+    last = es.effective
 
     logits_key = f"{prefix}.logits.{v}"
-    last = es.effective
-    batch, errs = apply_logit_edits(b, edits(logits_key), fallback=last)
+    log = edits(logits_key)
+    batch, errs = apply_logit_edits(b, log, fallback=last)
     errors += errs
-    config = _number_columns(
-        b.class_names, label_help="A logit: any real number; softmax turns the row into probabilities."
-    )
-    if b.target_mode == "index":
-        config["target"] = st.column_config.SelectboxColumn(
-            "target", options=list(b.class_names), required=True, help="The true class of this sample."
-        )
-        config["ignore"] = (
-            None  # hidden
-            if index_only
-            else st.column_config.CheckboxColumn(
-                "ignore",
-                help="Ignore this row (its target becomes ignore_index = -100): no loss, no gradient, not counted.",
-            )
-        )
-    st.data_editor(tables["logits"], key=logits_key, column_config=config, width="stretch", num_rows="fixed")
+    columns, rows = tables["logits"]
+    refused = grid.refused_cells(log, columns, lambda value: S.parse_cell(value, ""))
+    grid.grid(logits_key, label="Logits and targets", columns=columns, rows=rows, version=v, invalid=refused)
 
     if b.probs_target is not None:
         probs_key = f"{prefix}.probs.{v}"
+        log = edits(probs_key)
         probs, errs = apply_matrix_edits(
             b.probs_target,
-            edits(probs_key),
+            log,
             b.class_names,
             what="a target probability",
             label="targets: ",
@@ -295,19 +294,16 @@ def batch_editor(prefix: str, *, use_weights: bool, index_only: bool = False) ->
         errors += errs
         batch = replace(batch, probs_target=probs)
         st.caption("Target probabilities (each row is what the model should predict; rows normally sum to 1)")
-        st.data_editor(
-            tables["probs"],
-            key=probs_key,
-            column_config=_number_columns(b.class_names, label_help="Target probability of this class."),
-            width="stretch",
-            num_rows="fixed",
-        )
+        columns, rows = tables["probs"]
+        refused = grid.refused_cells(log, columns, lambda value: S.parse_cell(value, "", what="a target probability"))
+        grid.grid(probs_key, label="Target probabilities", columns=columns, rows=rows, version=v, invalid=refused)
 
     if b.weight is not None:
         weight_key = f"{prefix}.weight.{v}"
+        log = edits(weight_key)
         w, errs = apply_matrix_edits(
             b.weight[None, :],
-            edits(weight_key),
+            log,
             b.class_names,
             what="a weight",
             label="weight of ",
@@ -316,13 +312,9 @@ def batch_editor(prefix: str, *, use_weights: bool, index_only: bool = False) ->
         errors += errs
         batch = replace(batch, weight=w[0])
         st.caption("Class weights (torch's `weight`: scales each class's loss; `mean` divides by the summed weights)")
-        st.data_editor(
-            tables["weight"],
-            key=weight_key,
-            column_config=_number_columns(b.class_names, label_help="Weight of this class.", fmt="%.3f"),
-            width="stretch",
-            num_rows="fixed",
-        )
+        columns, rows = tables["weight"]
+        refused = grid.refused_cells(log, columns, lambda value: S.parse_cell(value, "", what="a weight"))
+        grid.grid(weight_key, label="Class weights", columns=columns, rows=rows, version=v, invalid=refused)
     es.effective = batch
     return EditorResult(batch, tuple(errors))
 

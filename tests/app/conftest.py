@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
@@ -98,3 +100,23 @@ def shown(value: float) -> str:
 @pytest.fixture
 def playground() -> AppTest:
     return open_page()
+
+
+def table_view(at: AppTest, label_start: str) -> pd.DataFrame:
+    """A read-only table the page drew with ui/grid.view (found by the start of its label), as the browser
+    gets it: numbers as numbers, an empty cell as NaN."""
+    for element in at.get("bidi_component"):
+        data = json.loads(element.proto.json)
+        if data.get("readonly") and data["label"].startswith(label_start):
+            frame = pd.DataFrame(data["rows"], columns=[c["label"] for c in data["columns"]])
+            for column in data["columns"]:
+                if column["kind"] == "number":
+                    infinite = {"∞": np.inf, "−∞": -np.inf}
+                    frame[column["label"]] = pd.to_numeric(frame[column["label"]].replace(infinite))
+            return frame
+    raise AssertionError(f"no table labelled {label_start!r}")
+
+
+def batch_tables(at: AppTest) -> list:
+    """The page's editable batch tables (ui/grid.grid; a read-only ui/grid.view is not one)."""
+    return [e for e in at.get("bidi_component") if not json.loads(e.proto.json).get("readonly")]

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 import xent_core as xc
 from tests import svg_reader
-from tests.app.conftest import errors, open_page, shown
+from tests.app.conftest import errors, open_page, shown, table_view
 from ui import state, theme
 
 PAGE = "pages/2_Compare.py"
@@ -169,10 +169,7 @@ CHART_NAMES = {  # the opening words of each chart's alt text -> a short name
 
 
 def comparison_table(at):
-    for frame in at.dataframe:
-        if "p_t" in frame.value.columns:
-            return frame.value
-    raise AssertionError("no per-sample comparison table on the page")
+    return table_view(at, "Each loss on each sample")
 
 
 def agrees(at) -> bool:
@@ -357,7 +354,7 @@ def test_multilabel_metrics_and_pos_weight_match_torch(page):
     at = open_tab(page, MULTI)
     assert ml_metrics(at) == expected_ml_metrics(ML.logits, ML.labels)
     bce, ce = torch_multilabel(ML.logits, ML.labels)
-    table = next(f.value for f in at.dataframe if "sigmoid + BCE" in f.value.columns)
+    table = table_view(at, "Each photo's losses")
     np.testing.assert_array_equal(table["sigmoid + BCE"].to_numpy(), np.round(bce.numpy(), 4))
     np.testing.assert_array_equal(table["softmax + CE"].to_numpy(), np.round(ce.numpy(), 4))
     assert table["labels"].tolist() == ["cat, dog", "fish", "plane, building"]

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import xent_core as xc
-from tests.app.conftest import edit, errors, metric, open_page, open_setup, shown, torch_loss
+from tests.app.conftest import batch_tables, edit, errors, metric, open_page, open_setup, shown, table_view, torch_loss
 from ui import nav, state
 
 SEED42 = xc.PRESETS["seed42"]
 
 
 def pipeline_table(at):
-    """The step-by-step table (the editor is a dataframe element too, so find it by its columns)."""
-    for frame in at.dataframe:
-        if "loss" in frame.value.columns:
-            return frame.value
-    raise AssertionError("no pipeline table on the page")
+    """The step-by-step table, as the browser gets it."""
+    return table_view(at, "Step by step")
 
 
 def test_landing_page_links_to_every_page():
@@ -253,13 +251,33 @@ def test_huge_logits_stay_finite_and_warn_about_float32():
     assert any("float32" in i.value for i in at.info)
 
 
+def grid_data(at, label: str = "Logits and targets") -> dict:
+    """What the page sends to one of its batch tables (ui/grid.py): columns, rows, edit log, refused cells."""
+    for element in at.get("bidi_component"):
+        data = json.loads(element.proto.json)
+        if data["label"] == label:
+            return data
+    raise AssertionError(f"no table {label!r}")
+
+
+def test_the_table_echoes_the_edits_and_marks_the_refused_cells(playground):
+    data = grid_data(playground)
+    assert [c["id"] for c in data["columns"]] == ["target", "ignore", "c0", "c1", "c2"]
+    assert [row[2:] for row in data["rows"]] == SEED42.logits.tolist()
+    assert (data["edits"], data["invalid"]) == ({}, [])
+    at = edit(playground, {0: {"c1": "abc"}, 2: {"c0": "5"}})
+    data = grid_data(at)
+    assert data["edits"] == {"0": {"c1": "abc"}, "2": {"c0": "5"}}  # a table drawn anew shows them
+    assert data["invalid"] == [[0, 3]]  # row 0's class 1: the cell the message names
+    assert [row[2:] for row in data["rows"]] == SEED42.logits.tolist()  # the source rows stay; edits replay onto them
+
+
 def test_figure_view_hides_the_editor():
     at = open_page(query={"view": "figure", "preset": "cat_dog"})
     assert metric(at, "Loss (mean)") == shown(torch_loss(xc.PRESETS["cat_dog"].logits, xc.PRESETS["cat_dog"].target))
-    assert not any(
-        type(el).__name__ == "UnknownElement" and el.type == "arrow_data_frame" and el.proto.editing_mode
-        for el in at.main
-    )
+    assert not batch_tables(at)  # the batch table (ui/grid.py), which the editable page has
+    assert batch_tables(open_page(query={"preset": "cat_dog"}))
+    assert not [frame for frame in at.dataframe if frame.proto.editing_mode]
 
 
 def test_batch_setup_widgets_exist_only_while_open(playground):

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import streamlit as st
 
-from tests.app.conftest import edit, metrics, open_page, run
+from tests.app.conftest import batch_tables, edit, metrics, open_page, run
 from ui.scenes import SCENES
 
 TRAINING, PITFALLS, IMAGES, INFORMATION = (
@@ -38,8 +38,9 @@ def shared(at, page: str, *, figure: bool = False) -> dict:
 
 
 def editors(at) -> list:
-    """The page's data editors (an Arrow frame in an editing mode)."""
-    return [frame for frame in at.dataframe if frame.proto.editing_mode]
+    """The page's editable tables: data editors (an Arrow frame in an editing mode) and the batch tables
+    (ui/grid.py, a custom component)."""
+    return [frame for frame in at.dataframe if frame.proto.editing_mode] + batch_tables(at)
 
 
 def read_only_tables(at) -> list:

@@ -165,3 +165,35 @@ def type_into_selected_cell(page, text: str) -> None:
     editor.wait_for()
     editor.fill(text)
     page.keyboard.press("Enter")
+
+
+BATCH_TABLE = "Logits and targets"  # the aria-label of the playground's and comparison's batch table (ui/grid.py)
+
+_READ_TABLE = """table => {
+    const value = (cell) => {
+        const control = cell.querySelector('input, select');
+        if (!control) return cell.textContent;
+        if (control.type === 'checkbox') return String(control.checked);
+        return control.tagName === 'SELECT' ? control.value : control.dataset.full;
+    };
+    return [[...table.tHead.rows[0].cells].map((th) => th.textContent),
+            [...table.tBodies[0].rows].map((tr) => [...tr.cells].map(value))];
+}"""
+
+
+def batch_table(page, label: str = BATCH_TABLE) -> tuple[list[str], list[list[str]]]:
+    """(headers, rows) of one of the batch's tables (ui/grid.py), found by its aria-label; each row starts
+    with its row number. A number cell gives its value with every digit (or as typed), a choice the
+    option chosen, a checkbox "true" or "false"."""
+    table = page.locator(f'table[aria-label="{label}"]')
+    table.wait_for()
+    return table.evaluate(_READ_TABLE)
+
+
+def type_into_cell(page, row: int, column: str, text: str, *, commit: str = "Enter") -> None:
+    """Click the batch table's cell (`row`, class `column`), replace its text with `text`, and commit
+    it with the key `commit` (Enter moves down a row, Tab to the next cell)."""
+    cell = page.get_by_role("textbox", name=f"row {row}, {column}", exact=True)
+    cell.click()
+    cell.fill(text)
+    page.keyboard.press(commit)

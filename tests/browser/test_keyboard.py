@@ -24,20 +24,24 @@ MARK = """() => {
     const main = document.querySelector('[data-testid=stMain]');
     const focusable = 'input, button, textarea, select, summary, a[href], [tabindex]:not([tabindex="-1"]), '
         + '[role=slider], [contenteditable=true]';
+    // custom components (the batch table) draw inside an open shadow root: look in there too
+    const deep = (root) => [...root.querySelectorAll(focusable),
+        ...[...root.querySelectorAll('*')].filter((el) => el.shadowRoot).flatMap((el) => deep(el.shadowRoot))];
     const groups = [...main.querySelectorAll(
         '[data-testid=stElementContainer], [data-testid=stExpander] summary, [data-testid=stTabs] [role=tablist]')];
     const wanted = [];
     groups.forEach((group, i) => {
         // what a closed expander holds is reached by opening it: its header is a control of its own
         const folded = group.closest('details:not([open])') && !group.matches('summary');
-        const candidates = [...(group.matches(focusable) ? [group] : []), ...group.querySelectorAll(focusable)];
+        const candidates = [...(group.matches(focusable) ? [group] : []), ...deep(group)];
         const inside = folded ? [] : candidates
             .filter(el => !el.disabled && el.getAttribute('aria-disabled') !== 'true' && !el.closest('canvas')
                           && el.getClientRects().length > 0);
         if (inside.length === 0) return;
         group.dataset.kbGroup = String(i);
         const label = group.innerText.trim().split('\\n')[0].slice(0, 50)
-            || group.querySelector('[aria-label]')?.getAttribute('aria-label') || '';
+            || group.querySelector('[aria-label]')?.getAttribute('aria-label')
+            || inside.map((el) => el.getAttribute('aria-label')).find(Boolean) || '';
         wanted.push({group: i, what: `${group.firstElementChild?.dataset.testid || group.tagName}: ${label}`});
     });
     return wanted;

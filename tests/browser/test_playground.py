@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 import xent_core as xc
-from tests.browser.harness import HEADER_PX, PHONE, select_cell, type_into_selected_cell, wait_ready
+from tests.browser.harness import PHONE, batch_table, type_into_cell, wait_ready
 from ui import nav, state
 
 pytestmark = pytest.mark.browser
@@ -28,7 +28,7 @@ SEED42_TARGETS = [0, 1, 0, 2, 2, 0]
 SEED42_PER_SAMPLE = ["0.3527", "3.9384", "1.9770", "0.2251", "1.3451", "0.1635"]
 SEED42_MEAN = "1.3336"
 EMBEDDED = "[data-testid=stApp].streamlit-embedded"  # Streamlit's embed mode (?embed=true)
-LOGIT_COL0 = 3  # the editor's columns: row index, target, ignore, class 0, class 1, ...
+LOGIT_COL0 = 3  # the batch table's columns: row number, target, ignore, class 0, class 1, ...
 
 
 def page_path(script: str) -> str:
@@ -60,26 +60,9 @@ def wait_query(page, key: str, value: str | None) -> None:
     page.wait_for_function("([k, v]) => new URLSearchParams(location.search).get(k) === v", arg=[key, value])
 
 
-def grid(page, nth: int = 0) -> tuple[list[str], list[list[str]]]:
-    """(headers, rows) of the nth data grid, from the accessibility table glide-data-grid keeps in its canvas.
-
-    The cells hold the data, not the formatted text drawn on the canvas (3.853830575942993, not 3.8538).
-    """
-    frame = page.get_by_test_id("stDataFrame").nth(nth)
-    frame.locator("table[role=grid] tbody tr").first.wait_for(state="attached")
-    return frame.evaluate(
-        """el => {
-            const table = el.querySelector('table[role=grid]');
-            const text = (cells) => [...cells].map((c) => c.textContent);
-            return [text(table.querySelectorAll('thead th')),
-                    [...table.querySelectorAll('tbody tr')].map((tr) => text(tr.querySelectorAll('td')))];
-        }"""
-    )
-
-
 def editor_logits(page) -> list[list[float]]:
-    """The logits in the editor's cells (full precision)."""
-    return [[float(x) for x in row[LOGIT_COL0:]] for row in grid(page)[1]]
+    """The logits in the batch table's cells (full precision)."""
+    return [[float(x) for x in row[LOGIT_COL0:]] for row in batch_table(page)[1]]
 
 
 def chart_svg(page, nth: int) -> str:
@@ -95,38 +78,6 @@ def bar_labels(page) -> list[str]:
     alt = page.get_by_test_id("stImage").nth(1).locator("img").get_attribute("alt")
     assert re.findall(r"row \d+: ([^;]+)", alt) == labels
     return labels
-
-
-def double_click_last_column(page, row: int, text: str) -> None:
-    """Double-click the last column's cell of `row` in the editor, type `text`, Enter.
-
-    A click that lands while the grid's hover toolbar appears is dropped, so a double-click that
-    only selected the cell is repeated (the cell, once selected, is the one asserted on).
-    """
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    canvas = page.get_by_test_id("stDataFrame").first.get_by_test_id("data-grid-canvas")
-    box = canvas.bounding_box()
-    x, y = box["x"] + box["width"] - 25, box["y"] + HEADER_PX * (row + 1.5)
-    editor = page.locator("input.gdg-input")
-    cell = canvas.locator(f"td#glide-cell-{len(grid(page)[0]) - 1}-{row}[aria-selected=true]")
-    page.mouse.move(x, y, steps=5)
-    for _ in range(3):
-        page.mouse.dblclick(x, y)
-        try:
-            editor.wait_for(timeout=2000)
-        except PlaywrightTimeout:
-            continue  # the first click was dropped: the cell is selected now, its editor not open
-        try:
-            cell.wait_for(state="attached", timeout=1000)  # the accessibility table follows a frame later
-            break
-        except PlaywrightTimeout:
-            page.keyboard.press("Escape")  # an editor, but of another cell: close it and try again
-    selected = canvas.locator("td[aria-selected=true]").evaluate_all("tds => tds.map((td) => td.id)")
-    assert editor.is_visible(), f"no cell editor opened; selected: {selected}"
-    assert cell.count() == 1, f"double-click on row {row} selected {selected}"
-    editor.fill(text)
-    page.keyboard.press("Enter")
 
 
 def horizontal_extent(page) -> dict:
@@ -165,10 +116,10 @@ def test_playground_direct_link(app):
     page = app.page
     assert app.metric() == ("Loss (mean)", SEED42_MEAN)
     assert bar_labels(page) == SEED42_PER_SAMPLE
-    headers, rows = grid(page, 1)  # the step-by-step table
+    headers, rows = batch_table(page, "Step by step, one row per sample")
     loss_col = headers.index("loss")
     assert [float(row[loss_col]) for row in rows] == [float(v) for v in SEED42_PER_SAMPLE]
-    assert [row[1] for row in grid(page)[1]] == [f"class {t}" for t in SEED42_TARGETS]
+    assert [row[1] for row in batch_table(page)[1]] == [f"class {t}" for t in SEED42_TARGETS]
     assert editor_logits(page) == SEED42.tolist()
     badge = page.get_by_test_id("stAlertContentSuccess")  # Streamlit's green st.success box
     assert f"PyTorch agrees: F.cross_entropy gives {SEED42_MEAN}" in badge.inner_text()
@@ -238,13 +189,12 @@ def test_landing_link_then_bound_options(app):
 
 
 def test_edit_share_embed(app, open_app):
-    """Typing into the data editor (keyboard, then a double-click) reruns the loss, checked against torch,
+    """Typing into the batch table (committed with Enter, then with Tab) reruns the loss, checked against torch,
     and writes the URL; the page's share link matches it, and the page's iframe snippet (embed=true),
     put into another page, shows the same batch and loss."""
     app.goto("/Playground")
     page = app.page
-    select_cell(page, LOGIT_COL0, 0)  # class 0 of row 0, whose target is class 0
-    type_into_selected_cell(page, "-1.25")
+    type_into_cell(page, 0, "class 0", "-1.25")  # row 0's target class
     edited = SEED42.copy()
     edited[0, 0] = -1.25
     expected = torch_loss(edited, SEED42_TARGETS)
@@ -252,7 +202,7 @@ def test_edit_share_embed(app, open_app):
     app.wait_metric(expected)
     page.wait_for_function("() => new URLSearchParams(location.search).get('z')?.startsWith('-1.25,')")
 
-    double_click_last_column(page, 3, "7.5")  # class 2 of row 3, its target
+    type_into_cell(page, 3, "class 2", "7.5", commit="Tab")  # row 3's target class
     edited[3, 2] = 7.5
     expected = torch_loss(edited, SEED42_TARGETS)
     app.wait_metric(expected)
@@ -288,6 +238,43 @@ def test_edit_share_embed(app, open_app):
     host.assert_clean()
 
 
+def test_paste_a_block_and_a_bad_cell(app):
+    """A block pasted from a spreadsheet (tab-separated, one line per row) fills the cells from the one it
+    lands in; text typed into a cell is named in a message and marked, and the loss uses its last valid
+    value; Escape undoes typing that was not committed."""
+    app.goto("/Playground")
+    page = app.page
+    cell = page.get_by_role("textbox", name="row 1, class 1", exact=True)
+    cell.click()
+    cell.evaluate(
+        """(el, text) => {
+            const data = new DataTransfer();
+            data.setData('text/plain', text);
+            el.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true}));
+        }""",
+        "1\t2\n3\t4\n",
+    )
+    edited = SEED42.copy()
+    edited[1:3, 1:3] = [[1, 2], [3, 4]]
+    app.wait_metric(torch_loss(edited, SEED42_TARGETS))
+    assert editor_logits(page) == edited.tolist()
+
+    type_into_cell(page, 0, "class 2", "1,5")  # a decimal comma: not a number here
+    page.get_by_test_id("stAlertContentError").wait_for()
+    app.wait_ready()
+    assert "row 0, column 'class 2': '1,5' is not a number" in page.get_by_test_id("stAlertContentError").inner_text()
+    assert page.get_by_role("textbox", name="row 0, class 2", exact=True).get_attribute("aria-invalid") == "true"
+    assert app.metric()[1] == torch_loss(edited, SEED42_TARGETS)  # the last valid value of that cell
+
+    other = page.get_by_role("textbox", name="row 4, class 0", exact=True)
+    other.click()
+    other.fill("9")
+    page.keyboard.press("Escape")
+    assert other.input_value() == str(SEED42[4, 0])  # the value with every digit, as the cell showed it when focused
+    app.screenshot("playground-paste-and-bad-cell.png")
+    app.assert_clean()
+
+
 def test_shared_link_restores_state(app):
     """A link built with the app's own URL encoding (cat/dog, one row ignored, class weights, sum, ε = 0.1)
     shows that batch, those options, and torch's loss for them."""
@@ -303,12 +290,12 @@ def test_shared_link_restores_state(app):
     assert expected != plain
     page = app.page
     assert app.metric() == ("Loss (sum)", expected)
-    headers, rows = grid(page)
+    headers, rows = batch_table(page)
     assert headers[LOGIT_COL0:] == ["cat", "dog"]
     assert [row[1:3] for row in rows] == [["cat", "false"], ["cat", "true"], ["dog", "false"]]
     assert editor_logits(page) == batch.logits.tolist()
     assert page.get_by_role("switch", name="Class weights").is_checked()
-    assert [float(x) for x in grid(page, 1)[1][0][1:]] == weight.tolist()  # the weights editor
+    assert [float(x) for x in batch_table(page, "Class weights")[1][0][1:]] == weight.tolist()
     assert page.get_by_role("combobox", name="Reduction").input_value() == "sum"
     smoothing = page.get_by_test_id("stSlider").filter(has_text="Label smoothing")
     assert smoothing.get_by_test_id("stSliderThumbValue").inner_text() == "0.10"

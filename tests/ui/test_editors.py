@@ -7,13 +7,12 @@ logits in columns "c0".."c{C-1}", plus "target" (a class name) and "ignore" (a b
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.ui.strategies import assert_same_batch, assert_same_bits
-from ui import editors
+from ui import editors, grid, state
 from ui.state import Batch
 
 FAST = settings(max_examples=30, deadline=None)
@@ -207,42 +206,49 @@ def test_apply_matrix_edits_is_idempotent(edit_log):
 # ---------------------------------------------------------------------------------------------- source tables
 
 
-def test_logits_frame_has_target_ignore_and_one_column_per_class():
+def test_logits_table_has_target_ignore_and_one_column_per_class():
     batch = Batch(batch3().logits, batch3().target, batch3().class_names, ignored=np.array([False, True]))
-    frame = editors.logits_frame(batch)
-    assert list(frame.columns) == ["target", "ignore", "c0", "c1", "c2"]
-    assert frame["target"].tolist() == ["cat", "hot dog"]
-    assert frame["ignore"].tolist() == [False, True]
-    np.testing.assert_array_equal(frame[["c0", "c1", "c2"]].to_numpy(), batch.logits)
-    assert isinstance(frame.index, pd.RangeIndex)
+    columns, rows = editors.logits_table(batch)
+    assert [c.id for c in columns] == ["target", "ignore", "c0", "c1", "c2"]
+    assert [c.kind for c in columns] == ["choice", "check", "number", "number", "number"]
+    assert [c.label for c in columns[2:]] == list(batch.class_names)
+    assert columns[0].options == tuple(batch.class_names)
+    assert [row[:2] for row in rows] == [["cat", False], ["hot dog", True]]
+    assert [row[2:] for row in rows] == batch.logits.tolist()
 
 
-def test_logits_frame_in_probability_mode_has_only_the_logits():
-    frame = editors.logits_frame(batch3().with_target_mode("probs"))
-    assert list(frame.columns) == ["c0", "c1", "c2"]
+def test_logits_table_without_ignore_or_in_probability_mode():
+    columns, rows = editors.logits_table(batch3(), index_only=True)
+    assert [c.id for c in columns] == ["target", "c0", "c1", "c2"]
+    assert [row[0] for row in rows] == ["cat", "hot dog"]
+    columns, rows = editors.logits_table(batch3().with_target_mode("probs"))
+    assert [c.id for c in columns] == ["c0", "c1", "c2"]
+    assert rows == batch3().logits.tolist()
 
 
-def test_logits_frame_does_not_share_memory_with_the_batch():
+def test_logits_table_is_plain_data():
+    """The table goes to the browser as JSON: Python floats, bools and strings, no numpy scalars."""
     batch = Batch(batch3().logits, batch3().target, batch3().class_names, ignored=np.array([False, True]))
-    frame = editors.logits_frame(batch)
-    frame.iloc[0, 2] = 99.0
-    frame.loc[0, "ignore"] = True
-    assert batch.logits[0, 0] == 1.0
-    assert not batch.ignored[0]
+    _, rows = editors.logits_table(batch)
+    assert {type(v) for row in rows for v in row} == {str, bool, float}
 
 
-def test_frame_edits_replay_onto_the_batch():
-    # the column names the frame shows are the ones the edit log uses
+def test_table_edits_replay_onto_the_batch():
+    # the column ids the table uses are the ones the edit log uses
     batch = batch3()
-    frame = editors.logits_frame(batch)
-    edit_log = {1: {column: value for column, value in zip(frame.columns, ["dog", True, 0.0, 0.5, 1.0], strict=True)}}
+    columns, _ = editors.logits_table(batch)
+    edit_log = {"1": {c.id: value for c, value in zip(columns, ["dog", True, "0", "0.5", "1e0"], strict=True)}}
     out, errors = editors.apply_logit_edits(batch, edit_log)
     assert errors == []
     np.testing.assert_array_equal(out.logits[1], [0.0, 0.5, 1.0])
     assert (out.target[1], out.ignored[1]) == (1, True)
 
 
-def test_matrix_frame_has_one_column_per_class():
-    frame = editors.matrix_frame(np.array([[0.1, 0.9, 0.0]]))
-    assert list(frame.columns) == ["c0", "c1", "c2"]
-    np.testing.assert_array_equal(frame.to_numpy(), [[0.1, 0.9, 0.0]])
+def test_refused_cells_are_the_ones_the_replay_names():
+    batch = batch3()
+    columns, _ = editors.logits_table(batch)
+    edit_log = {"0": {"c0": "abc", "c1": "2", "target": "dog"}, "1": {"c2": "", "c1": "1e9", "ignore": True}}
+    _, errors = editors.apply_logit_edits(batch, edit_log)
+    refused = grid.refused_cells(edit_log, columns, lambda v: state.parse_cell(v, ""))
+    assert refused == [(0, 2), (1, 3), (1, 4)]  # (row, column index): c0 is column 2, c1 3, c2 4
+    assert len(errors) == len(refused)
