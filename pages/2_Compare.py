@@ -1,12 +1,11 @@
 """Cross-entropy beside MSE, hinge, label smoothing, focal and the sigmoid loss, on the same inputs."""
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 import xent_core as xc
 from ui import compare_cache, editors, grid, loss_figures, loss_options, nav, share, state, tables, theme, torch_check
-from ui.state import StateError
+from ui.table_edits import apply_check_edits, apply_number_edits, edits
 
 P = "cmp"  # session-state prefix of this page
 DEFAULT_LOSSES = ["ce", "smoothed_ce", "mse", "hinge"]
@@ -120,19 +119,6 @@ def landscape_tab(batch: state.Batch, chosen: list[str], opts: xc.LossOptions) -
     )
 
 
-def _multilabel_tables() -> dict:
-    """The multi-label editor's source tables, created once per session and passed unchanged each run."""
-    key = f"{P}.ml.tables"
-    if key not in st.session_state:
-        ex = xc.MULTI_LABEL
-        cols = list(ex.class_names)
-        st.session_state[key] = {
-            "logits": pd.DataFrame(ex.logits, columns=cols),
-            "labels": pd.DataFrame(ex.labels.astype(bool), columns=cols),
-        }
-    return st.session_state[key]
-
-
 def multilabel_tab() -> None:
     ex = xc.MULTI_LABEL
     st.markdown(
@@ -141,21 +127,26 @@ def multilabel_tab() -> None:
         "classes get at most 50% each, and cross-entropy against the split target never drops below its "
         "entropy (log 2 ≈ 0.693 for two labels). " + ex.description
     )
-    source = _multilabel_tables()
     names = ex.class_names
+    logit_columns = grid.number_columns(names, help="This class's logit: sigmoid(logit) is P(the photo shows it).")
+    label_columns = [
+        grid.Column(c.id, c.label, "check", help="Tick if the photo shows this class.") for c in logit_columns
+    ]
     left, right = st.columns(2)
-    left.caption("Logits (one row per photo)")
-    logits_df = left.data_editor(source["logits"], key=f"{P}.ml.logits", num_rows="fixed", width="stretch")
-    right.caption("True labels (tick every class in the photo)")
-    labels_df = right.data_editor(source["labels"], key=f"{P}.ml.labels", num_rows="fixed", width="stretch")
-    errors = []
-    logits = ex.logits.copy()
-    for (r, c), value in np.ndenumerate(logits_df.to_numpy(dtype=object)):
-        try:
-            logits[r, c] = state.parse_cell(value, f"row {r}, column {names[c]!r}")
-        except StateError as err:
-            errors.append(str(err))
-    labels = labels_df.fillna(False).to_numpy(dtype=bool).astype(np.float64)
+    with left:
+        st.caption("Logits (one row per photo)")
+        key = f"{P}.ml.logits"
+        log = edits(key)
+        logits, errors = apply_number_edits(
+            ex.logits, log, lambda r, c: f"row {r}, column {names[c]!r}", what="a logit"
+        )
+        refused = grid.refused_cells(log, logit_columns, lambda value: state.parse_cell(value, ""))
+        grid.grid(key, label="Photo logits", columns=logit_columns, rows=ex.logits.tolist(), version=0, invalid=refused)
+    with right:
+        st.caption("True labels (tick every class in the photo)")
+        key = f"{P}.ml.labels"
+        labels = apply_check_edits(ex.labels, edits(key))
+        grid.grid(key, label="True labels", columns=label_columns, rows=ex.labels.astype(bool).tolist(), version=0)
     for message in errors:
         st.error(message + " (the example's value is used instead)", icon=":material/error:")
     pos_weight = st.slider(

@@ -91,6 +91,14 @@ def _replay_cells(out: np.ndarray, edited_rows: Mapping, prefix: str, parse, fal
     return out, errors
 
 
+def apply_check_edits(matrix: np.ndarray, edited_rows: Mapping) -> np.ndarray:
+    """Replay a table of checkboxes (columns c0, c1, ...): an edited cell becomes 1.0 if ticked, else 0.0."""
+    out, _ = _replay_cells(
+        np.array(matrix, dtype=np.float64, copy=True), edited_rows, "c", lambda value, r, c: float(value is True), None
+    )
+    return out
+
+
 def apply_choice_edits(
     indices: np.ndarray, edited_rows: Mapping, column: str, options: Sequence[str], where: Callable[[int], str]
 ) -> tuple[np.ndarray, list[str]]:

@@ -370,18 +370,18 @@ def test_multilabel_metrics_and_pos_weight_match_torch(page):
 
 
 def test_editing_a_multilabel_logit_matches_torch(page):
-    at = edit_table(open_tab(page, MULTI), "cmp.ml.logits", {0: {"dog": -1.0}})
+    at = edit_table(open_tab(page, MULTI), "cmp.ml.logits", {0: {"c1": "-1"}})  # c1: dog
     logits = ML.logits.copy()
     logits[0, 1] = -1.0
     assert ml_metrics(at) == expected_ml_metrics(logits, ML.labels)
     # a bad cell there names its place and falls back to the example's value
-    edit_table(at, "cmp.ml.logits", {0: {"dog": None}})
+    edit_table(at, "cmp.ml.logits", {0: {"c1": "x"}})
     assert any("row 0, column 'dog'" in m for m in errors(at)), errors(at)
     assert ml_metrics(at) == expected_ml_metrics(ML.logits, ML.labels)
 
 
 def test_a_row_without_labels_gives_an_error_not_an_exception(page):
-    at = edit_table(open_tab(page, MULTI), "cmp.ml.labels", {0: {"cat": False, "dog": False}})
+    at = edit_table(open_tab(page, MULTI), "cmp.ml.labels", {0: {"c0": False, "c1": False}})  # cat, dog
     messages = errors(at)
     assert any("row 0 has no true label" in m for m in messages), messages
     assert not ml_metrics(at)

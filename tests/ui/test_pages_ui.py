@@ -140,3 +140,12 @@ def test_number_edits_refuse_negative_values_when_asked():
     )
     assert out.tolist() == [[3.0, 1.0]]
     assert errors == ["cell 1: -1 is negative; a weight cannot be negative"]
+
+
+def test_check_edits_tick_and_untick_cells_and_skip_the_rest():
+    labels = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+    log = {"0": {"c0": False, "c1": True}, "1": {"c2": True, "target": True, "c9": True}, "7": {"c0": True}}
+    out = E.apply_check_edits(labels, log)
+    np.testing.assert_array_equal(out, [[0.0, 1.0, 1.0], [0.0, 1.0, 1.0]])  # unknown columns and rows skipped
+    np.testing.assert_array_equal(labels, [[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])  # the input is not changed
+    assert E.apply_check_edits(labels, {"0": {"c2": "yes"}})[0, 2] == 0.0  # only a real tick counts
