@@ -1,5 +1,6 @@
-"""The batch's editable tables (logits and targets, target probabilities, class weights): a light
-custom component (ui/grid.js, ui/grid.css) in place of `st.data_editor`.
+"""The playground's and the comparison's tables (the batch's logits and targets, target probabilities
+and class weights, the multi-label photos): a light custom component (ui/grid.js, ui/grid.css) in
+place of `st.data_editor`.
 
 Why not st.data_editor: its grid waits ~150 ms before it sends an edit and mounts a canvas grid
 (tens of ms) whenever the table is replaced (a resize, a preset), which alone put a cell edit over
@@ -86,10 +87,11 @@ def grid(
     version: int,
     invalid: Sequence[tuple[int, int]] = (),
 ) -> None:
-    """Draw the table. `rows` holds one value per column (numbers finite: they come from a valid
-    batch); `label` names the table for screen readers; the edit log is read back with
-    `ui.table_edits.edits(key)`, which also echoes it to the component (so a table drawn anew
-    shows the edits made so far)."""
+    """Draw the editable table. `rows` holds one value per column (numbers finite: they come from a
+    valid batch); `label` names the table for screen readers; `invalid` lists the (row, column
+    index) cells to mark (see `refused_cells`). The edit log is read back with
+    `ui.table_edits.edits(key)`; the table is sent the log too, so that one drawn anew (after a
+    rerun that unmounted it) shows the edits made so far."""
     log = st.session_state.get(key)
     data = {
         "version": version,

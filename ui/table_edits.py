@@ -1,4 +1,5 @@
-"""Editable tables for the pitfalls, images and information pages: replaying `st.data_editor` edits.
+"""Editable tables: replaying the edit log of `st.data_editor` (the pitfalls, images and information
+pages) and of ui/grid.py's tables, which send the same log (the playground and the comparison).
 
 The pattern is the playground's (see ui/editors.py): the editor gets the same source table on
 every rerun (a new one only when the whole value is replaced, which bumps a version and so the
