@@ -133,20 +133,29 @@ def multilabel_tab() -> None:
         grid.Column(c.id, c.label, "check", help="Tick if the photo shows this class.") for c in logit_columns
     ]
     left, right = st.columns(2)
-    with left:
-        st.caption("Logits (one row per photo)")
-        key = f"{P}.ml.logits"
-        log = edits(key)
-        logits, errors = apply_number_edits(
-            ex.logits, log, lambda r, c: f"row {r}, column {names[c]!r}", what="a logit"
-        )
-        refused = grid.refused_cells(log, logit_columns, lambda value: state.parse_cell(value, ""))
-        grid.grid(key, label="Photo logits", columns=logit_columns, rows=ex.logits.tolist(), version=0, invalid=refused)
-    with right:
-        st.caption("True labels (tick every class in the photo)")
-        key = f"{P}.ml.labels"
-        labels = apply_check_edits(ex.labels, edits(key))
-        grid.grid(key, label="True labels", columns=label_columns, rows=ex.labels.astype(bool).tolist(), version=0)
+    left.caption("Logits (one row per photo)")
+    right.caption("True labels (tick every class in the photo)")
+    logits, labels, errors = ex.logits, ex.labels, []
+    if figure_only:  # the example's tables, read-only
+        with left:
+            grid.view(f"{P}.ml.logits", label="Photo logits", table=tables.class_matrix(logits, names))
+        with right:
+            grid.view(f"{P}.ml.labels", label="True labels", table=tables.class_matrix(labels.astype(bool), names))
+    else:
+        with left:
+            key = f"{P}.ml.logits"
+            log = edits(key)
+            logits, errors = apply_number_edits(
+                logits, log, lambda r, c: f"row {r}, column {names[c]!r}", what="a logit"
+            )
+            refused = grid.refused_cells(log, logit_columns, lambda value: state.parse_cell(value, ""))
+            grid.grid(
+                key, label="Photo logits", columns=logit_columns, rows=ex.logits.tolist(), version=0, invalid=refused
+            )
+        with right:
+            key = f"{P}.ml.labels"
+            labels = apply_check_edits(labels, edits(key))
+            grid.grid(key, label="True labels", columns=label_columns, rows=ex.labels.astype(bool).tolist(), version=0)
     for message in errors:
         st.error(message + " (the example's value is used instead)", icon=":material/error:")
     pos_weight = st.slider(

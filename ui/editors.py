@@ -142,8 +142,7 @@ def set_batch(prefix: str, batch: Batch) -> None:
 
 
 def _tables(es: EditorState, index_only: bool) -> dict:
-    """This version's tables ({name: (columns, rows)}), built once: the same rows go to the component
-    on every run, so an unchanged table costs it nothing."""
+    """This version's tables ({name: (columns, rows)}), built once per version rather than on every run."""
     if es.tables is None:
         b = es.batch
         es.tables = {"logits": logits_table(b, index_only=index_only)}

@@ -2,8 +2,8 @@
 //
 // It shows a table of cells (numbers, a choice per row, a checkbox per row) and keeps the user's
 // edit log in st.data_editor's format, {row: {column: value}}, sending all of it as the state value
-// "edited_rows" the moment an edit is committed (Enter, Tab, an arrow key, leaving the cell, a
-// choice, a paste). Numbers are sent as the text typed: the server parses and checks every value
+// "edited_rows" the moment an edit is committed (Enter, Tab, the up/down arrow keys, leaving the
+// cell, a choice, a paste). Numbers are sent as the text typed: the server parses and checks every value
 // (ui/state.parse_cell) and names the bad ones next to the table. Nothing is computed here.
 //
 // A read-only table (data.readonly: the step-by-step tables) is redrawn from data on every call.
@@ -66,7 +66,11 @@ function build(data, root) {
   const wrap = document.createElement("div");
   wrap.className = "wrap";
   wrap.append(table);
-  root.__xentGrid?.wrap.remove(); // the old table; the root also holds Streamlit's <style>, which stays
+  const old = root.__xentGrid;
+  if (old) {
+    old.send = null; // removing a focused input fires its focusout: nothing of the old table is sent
+    old.wrap.remove(); // the root also holds Streamlit's <style>, which stays
+  }
   root.append(wrap);
   grid.wrap = wrap;
   return grid;
@@ -92,7 +96,7 @@ function makeControl(column, value, edited, label) {
   } else {
     control = document.createElement("input");
     control.type = "text";
-    control.inputMode = "decimal";
+    // no inputMode="decimal": some phones' decimal keypads have no minus sign
     control.autocomplete = "off";
     control.spellcheck = false;
     // data-full: the cell's value with every digit (or as typed); data-shown: rounded for display
@@ -150,7 +154,7 @@ const MOVES = { Enter: [1, 0], ArrowDown: [1, 0], ArrowUp: [-1, 0] };
 
 function onKey(grid, columns, e) {
   const control = e.target;
-  if (control.dataset.row === undefined) return;
+  if (control.dataset.row === undefined || e.isComposing) return; // keys composing text (an input method)
   if (e.key === "Escape" && isNumber(control) && control.dataset.before !== undefined) {
     control.value = control.dataset.before; // undo the typing, stay in the cell
     control.select();
@@ -158,16 +162,21 @@ function onKey(grid, columns, e) {
     return;
   }
   const move = MOVES[e.key];
-  if (!move || e.altKey || e.ctrlKey || e.metaKey || (control.tagName === "SELECT" && e.key !== "Enter")) return;
-  const r = Number(control.dataset.row) + (e.shiftKey && e.key === "Enter" ? -1 : move[0]);
+  const plain = !e.altKey && !e.ctrlKey && !e.metaKey && (!e.shiftKey || e.key === "Enter"); // Shift+arrow selects text
+  if (!move || !plain || (control.tagName === "SELECT" && e.key !== "Enter")) return;
+  const r = Number(control.dataset.row) + (e.shiftKey ? -1 : move[0]);
   const next = grid.cells[r]?.[Number(control.dataset.col)];
   e.preventDefault();
   if (next) {
     next.focus(); // leaving the cell commits it (focusout)
     return;
   }
-  commitText(grid, columns, control); // no row beyond: commit, stay in the cell
-  if (isNumber(control)) control.dataset.before = control.value;
+  // no row beyond: commit what changed and stay in the cell, still showing every digit
+  if (isNumber(control) && control.value !== control.dataset.before) {
+    commitText(grid, columns, control);
+    control.dataset.before = control.value;
+  }
+  control.select?.();
 }
 
 function onPaste(grid, columns, e) {

@@ -5,7 +5,7 @@ place of `st.data_editor`.
 Why not st.data_editor: its grid waits ~150 ms before it sends an edit and mounts a canvas grid
 (tens of ms) whenever the table is replaced (a resize, a preset), which alone put a cell edit over
 our 250 ms budget. This table is plain HTML inputs in the page (no iframe): an edit is sent the
-moment it is committed (Enter, Tab, an arrow key, leaving the cell, a choice, a paste), and
+moment it is committed (Enter, Tab, the up/down arrows, leaving the cell, a choice, a paste), and
 replacing the table is cheap.
 
 The protocol is st.data_editor's, so everything downstream is unchanged: the component's state
@@ -98,10 +98,18 @@ def grid(
         "label": label,
         "columns": [asdict(column) for column in columns],
         "rows": [list(row) for row in rows],
-        "edits": dict(log[STATE]) if isinstance(log, Mapping) and isinstance(log.get(STATE), Mapping) else {},
+        "edits": _echo(log),
         "invalid": [list(cell) for cell in invalid],
     }
     _COMPONENT(key=key, data=data, default={STATE: {}}, on_edited_rows_change=_nothing, width="stretch")
+
+
+def _echo(log: object) -> dict:
+    """The edit log as the table is sent it: rows that are mappings only (session state may hold anything)."""
+    rows = log.get(STATE) if isinstance(log, Mapping) else None
+    if not isinstance(rows, Mapping):
+        return {}
+    return {str(row): dict(changes) for row, changes in rows.items() if isinstance(changes, Mapping)}
 
 
 def _nothing() -> None:

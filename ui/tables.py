@@ -68,6 +68,16 @@ def class_frame(trace: xc.CrossEntropyTrace, row: int, class_names: Sequence[str
 DISPLAY_DECIMALS = 4
 
 
+def class_matrix(matrix: np.ndarray, class_names: Sequence[str]) -> pa.Table:
+    """One row per sample, one column per class (an (N, C) matrix shown read-only): numbers rounded
+    for display, booleans as a tick or nothing."""
+    columns = {"row": np.arange(matrix.shape[0])}
+    for c, name in enumerate(class_names):
+        values = matrix[:, c]
+        columns[str(name)] = np.where(values, "✓", "") if values.dtype == bool else _shown(values)
+    return pa.table(columns)
+
+
 def _shown(values) -> np.ndarray:
     """Numbers as the tables print them: rounded to 4 decimals (the precision the seeds quote).
 

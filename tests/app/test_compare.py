@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 import xent_core as xc
 from tests import svg_reader
-from tests.app.conftest import errors, open_page, shown, table_view
+from tests.app.conftest import batch_tables, errors, open_page, shown, table_view
 from ui import state, theme
 
 PAGE = "pages/2_Compare.py"
@@ -377,6 +377,15 @@ def test_editing_a_multilabel_logit_matches_torch(page):
     # a bad cell there names its place and falls back to the example's value
     edit_table(at, "cmp.ml.logits", {0: {"c1": "x"}})
     assert any("row 0, column 'dog'" in m for m in errors(at)), errors(at)
+    assert ml_metrics(at) == expected_ml_metrics(ML.logits, ML.labels)
+
+
+def test_the_multilabel_figure_view_shows_the_example_read_only():
+    at = open_page(PAGE, {"view": "figure", "tab": MULTI})
+    assert not batch_tables(at)
+    logits, labels = table_view(at, "Photo logits"), table_view(at, "True labels")
+    np.testing.assert_array_equal(logits[list(ML.class_names)].to_numpy(), ML.logits)
+    assert (labels[list(ML.class_names)] == "✓").to_numpy().tolist() == ML.labels.astype(bool).tolist()
     assert ml_metrics(at) == expected_ml_metrics(ML.logits, ML.labels)
 
 

@@ -275,6 +275,43 @@ def test_paste_a_block_and_a_bad_cell(app):
     app.assert_clean()
 
 
+def test_choices_checkboxes_arrows_and_a_new_example(app):
+    """A target chosen, a row ignored, a cell committed with the down arrow: each reruns the loss as
+    torch computes it; the next cell shows every digit while focused. Loading an example rebuilds
+    the table with no edits left over."""
+    app.goto("/Playground")
+    page = app.page
+    targets = list(SEED42_TARGETS)
+    page.get_by_role("combobox", name="row 0, target", exact=True).select_option("class 1")
+    targets[0] = 1
+    app.wait_metric(torch_loss(SEED42, targets))
+
+    page.get_by_role("checkbox", name="row 2, ignore", exact=True).check()
+    ignored = [t if r != 2 else -100 for r, t in enumerate(targets)]
+    app.wait_metric(torch_loss(SEED42, ignored))
+
+    edited = SEED42.copy()
+    edited[4, 0] = 2.0
+    type_into_cell(page, 4, "class 0", "2", commit="ArrowDown")
+    app.wait_metric(torch_loss(edited, ignored))
+    below = page.get_by_role("textbox", name="row 5, class 0", exact=True)
+    assert below.evaluate("el => el.getRootNode().activeElement === el")
+    assert float(below.input_value()) == SEED42[5, 0]  # every digit, not the 4 shown
+    page.keyboard.press("Enter")  # the last row: nothing below, nothing changed, nothing sent
+    assert below.input_value() == str(SEED42[5, 0])
+    rows = batch_table(page)[1]
+    assert [row[1:3] for row in rows[:3]] == [["class 1", "false"], ["class 1", "false"], ["class 0", "true"]]
+    assert page.locator("td.edited").count() == 3  # the three cells changed are tinted
+
+    page.get_by_role("combobox", name="Example").click()
+    page.get_by_role("option", name=re.compile("^Cat vs dog")).click()
+    cat_dog = xc.PRESETS["cat_dog"]
+    app.wait_metric(torch_loss(cat_dog.logits, cat_dog.target.tolist()))
+    assert editor_logits(page) == cat_dog.logits.tolist()
+    assert page.locator("td.edited").count() == 0
+    app.assert_clean()
+
+
 def test_shared_link_restores_state(app):
     """A link built with the app's own URL encoding (cat/dog, one row ignored, class weights, sum, ε = 0.1)
     shows that batch, those options, and torch's loss for them."""

@@ -155,3 +155,12 @@ def test_tables_take_any_sequence_of_names():
     trace = xc.cross_entropy_trace(batch.logits, batch.target)
     assert column(tables.pipeline_frame(trace, ["x", "y"]), "target").tolist() == ["y"]
     assert column(tables.class_frame(trace, 0, "xy"), "class").tolist() == ["x", "y"]
+
+
+def test_class_matrix_has_a_row_number_then_one_column_per_class():
+    table = tables.class_matrix(np.array([[1.23456, -2.0], [0.5, 3.0]]), ("cat", "dog"))
+    assert table.column_names == ["row", "cat", "dog"]
+    assert table["row"].to_pylist() == [0, 1]
+    assert table["cat"].to_pylist() == [1.2346, 0.5]  # rounded for display, like every table
+    ticks = tables.class_matrix(np.array([[True, False]]), ("cat", "dog"))
+    assert (ticks["cat"].to_pylist(), ticks["dog"].to_pylist()) == (["✓"], [""])
