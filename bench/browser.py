@@ -6,7 +6,7 @@
 What it measures. The app is started as the browser tests start it (tests/browser/harness.py:
 `streamlit run app.py` on a free loopback port) and each page is opened in headless Chromium. For
 each widget kind (playground: the reduction selectbox, the label-smoothing slider moved with the
-keyboard, the "Samples" number input's +/- buttons, a logit cell of the data editor; compare: the
+keyboard, the "Samples" number input's +/- buttons, a logit cell of the batch table; compare: the
 sweep's sample selectbox, the hinge-margin slider, the focal-loss pill, a logit cell; pitfalls: a
 cell of the forum tensor; images: the noise slider; information: the bits/nats switch and a cell of
 the prediction; the training page is left out, its edits start a training run) it makes
@@ -18,7 +18,8 @@ warm-up edit:
     the slider's arrow key or of the Enter that commits the cell. A capture-phase listener on
     `window` records the first such event after the harness arms it, just before dispatching.
   * The last change on screen is the latest of: a DOM mutation under the app root
-    (`[data-testid=stApp]`: nodes, attributes, text), an animation frame in which a canvas draws
+    (`[data-testid=stApp]` and the open shadow roots in it, where ui/grid.py's tables draw: nodes,
+    attributes, text), an animation frame in which a canvas draws
     the text of three or more cells (the data grids draw on canvases; a frame with one or two is
     the grid's ~500 ms highlight animation of the selected cell, not content), and a chart image's
     `load` (decoded). Mutations inside a <canvas> are left
@@ -48,9 +49,9 @@ Limits.
   * Headless Chromium with --disable-gpu rasterises in software, and the browser, the server and
     this harness share the machine's cores: the figures are for this machine and its load at the
     time, not for a user's laptop. Compare runs made on the same machine, not across machines.
-  * The "Samples" +/- edit resizes the batch, which gives the data editor a fresh table (a new
-    widget to mount) and reruns the whole page (the batch setup lives outside the page's fragment);
-    every other edit measured here reruns only the fragment.
+  * The "Samples" +/- edit resizes the batch, which gives the batch table a new source (a new
+    component instance to mount); like every other edit measured here it reruns only the page's
+    fragment.
 Server-side rerun time alone (no browser) is measured by bench/app.py.
 """
 
@@ -110,12 +111,24 @@ INSTALL = """() => {
   // DOM changes, except inside a <canvas>: a canvas's children are fallback content for assistive
   // technology (the data grids keep an accessibility table there, updated ~200 ms after the grid is
   // drawn) and are never painted.
-  new MutationObserver((records) => {
+  const observer = new MutationObserver((records) => {
     for (const r of records) {
       const el = r.target.nodeType === 1 ? r.target : r.target.parentElement;
       if (!(el && el.closest('canvas'))) { seen(); return; }
     }
-  }).observe(root, {subtree: true, childList: true, attributes: true, characterData: true});
+  });
+  const all = {subtree: true, childList: true, attributes: true, characterData: true};
+  const watch = (node) => observer.observe(node, all);
+  watch(root);
+  // The batch and step-by-step tables (ui/grid.py) draw inside open shadow roots, which an observer
+  // of the document does not see: watch the ones there are and every one attached from now on.
+  for (const el of root.querySelectorAll('*')) if (el.shadowRoot) watch(el.shadowRoot);
+  const attachShadow = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function (...args) {
+    const shadow = attachShadow.apply(this, args);
+    watch(shadow);
+    return shadow;
+  };
   // What is painted without a DOM change: the data grids' canvas drawing, and a chart image's decode.
   // A grid's redraw is counted per animation frame by the text it draws: a frame that draws three or
   // more cells' text is content; one or two is the grid's highlight animation on the selected cell,
