@@ -1,15 +1,20 @@
 """Edit-to-screen latency of the app's pages in a real browser (Debian's Chromium, driven by Playwright).
 
-    python -m bench.browser [--pages playground compare pitfalls images information] [--runs 15] [--loads 5]
-                            [--json PATH]
+    python -m bench.browser [--pages baseline playground compare pitfalls images information] [--runs 15]
+                            [--loads 5] [--json PATH]
 
 What it measures. The app is started as the browser tests start it (tests/browser/harness.py:
-`streamlit run app.py` on a free loopback port) and each page is opened in headless Chromium. For
-each widget kind (playground: the reduction selectbox, the label-smoothing slider moved with the
-keyboard, the "Samples" number input's +/- buttons, a logit cell of the batch table; compare: the
-sweep's sample selectbox, the hinge-margin slider, the focal-loss pill, a logit cell; pitfalls: a
-cell of the forum tensor; images: the noise slider; information: the bits/nats switch and a cell of
-the prediction; the training page is left out, its edits start a training run) it makes
+`streamlit run app.py` on a free loopback port) and each page is opened in headless Chromium.
+"baseline" is not ours: it is the reference page the playground issue sets its targets against
+(bench/baseline_page.py: a 6×3 st.data_editor, a selectbox, a number input, a slider and three
+plotly charts, plain Streamlit with its default settings), served by a second server, so that each
+run also says how fast this machine is today. For each widget kind (baseline: each of its four
+inputs; playground: the reduction's segmented control, the label-smoothing slider moved with the
+keyboard, a logit cell of the batch table, the example selectbox (a new batch), the "Samples"
+number input's +/- buttons; compare: the sweep's sample selectbox, the hinge-margin slider, the
+focal-loss pill, a logit cell; pitfalls: a cell of the forum tensor; images: the noise slider;
+information: the bits/nats switch and a cell of the prediction; the training page is left out, its
+edits start a training run) it makes
 `--runs` edits, alternating values so that every edit changes the result, after one untimed
 warm-up edit:
 
@@ -58,26 +63,37 @@ Server-side rerun time alone (no browser) is measured by bench/app.py.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import re
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import sync_playwright
 
+import xent_core as xc
 from tests.browser.harness import CHARTS_DRAWN as HARNESS_CHARTS_DRAWN
 from tests.browser.harness import CHROMIUM, DESKTOP, app_server, launch_chromium, select_cell, wait_ready
 
 TIMEOUT_MS = 60_000
+BASELINE = Path(__file__).with_name("baseline_page.py")
 PARK = (700, 20)  # the mouse rests here between edits: the empty, transparent header
 
 KINDS = {  # page: {kind: the widget, as the table shows it}
-    "playground": {
+    "baseline": {
         "selectbox": "Reduction (mean ↔ sum)",
+        "slider": "Label smoothing (ArrowRight / ArrowLeft)",
+        "number_input": "Temperature (+ / −)",
+        "data_editor": "Logit cell (type, Enter)",
+    },
+    "playground": {
+        "segmented": "Reduction (mean ↔ sum)",
+        "selectbox": "Example (3×4 batch ↔ seed-42 batch)",
         "slider": "Label smoothing ε (ArrowRight / ArrowLeft)",
         "number_input": "Samples (+ / −)",
         "data_editor": "Logit cell (type, Enter)",
@@ -96,6 +112,7 @@ KINDS = {  # page: {kind: the widget, as the table shows it}
     },
 }
 PAGES = {  # page: (path, charts drawn when ready)
+    "baseline": ("/", 3),  # bench/baseline_page.py, on a server of its own
     "playground": ("/Playground", 3),
     "compare": ("/Compare", 2),
     "pitfalls": ("/Pitfalls", 1),
@@ -179,14 +196,33 @@ def timed(page, action: Callable[[], None], quiet_ms: int, what: str, charts: in
     return float(latency)
 
 
+def baseline_edits(page) -> dict[str, Callable[[int], Callable[[], None]]]:
+    """bench/baseline_page.py: the reference page of the targets (st.data_editor, selectbox, number input,
+    slider, three plotly charts)."""
+
+    def slider(i: int):
+        page.locator(".st-key-smoothing").get_by_role("slider").focus()
+        key = "ArrowRight" if i % 2 == 0 else "ArrowLeft"
+        return lambda: page.keyboard.press(key)
+
+    def number_input(i: int):
+        box = page.get_by_test_id("stNumberInput")
+        return box.get_by_test_id("stNumberInputStepUp" if i % 2 == 0 else "stNumberInputStepDown").click
+
+    # columns: row index, cat, dog, bird
+    return {
+        "selectbox": select_option(page, "Reduction", ("sum", "mean")),
+        "slider": slider,
+        "number_input": number_input,
+        "data_editor": cell_edit(page, col=1),
+    }
+
+
 def playground_edits(page) -> dict[str, Callable[[int], Callable[[], None]]]:
     """For each kind: prepare(i) does the untimed set-up of edit i and returns the timed action."""
 
-    def selectbox(i: int):
-        page.get_by_role("combobox", name="Reduction").click()
-        option = page.get_by_role("option", name="sum" if i % 2 == 0 else "mean", exact=True)
-        option.wait_for()
-        return option.click
+    def segmented(i: int):
+        return page.locator(".st-key-reduction").get_by_role("radio", name="sum" if i % 2 == 0 else "mean").click
 
     def slider(i: int):
         page.get_by_test_id("stSlider").filter(has_text="Label smoothing").locator("input[type=range]").focus()
@@ -201,27 +237,17 @@ def playground_edits(page) -> dict[str, Callable[[int], Callable[[], None]]]:
             wait_ready(page)
         return box.get_by_test_id("stNumberInputStepUp" if i % 2 == 0 else "stNumberInputStepDown").click
 
+    examples = (xc.PRESETS["batch3x4"].title, xc.PRESETS["seed42"].title)
     return {
-        "selectbox": selectbox,
+        "segmented": segmented,
         "slider": slider,
         "data_editor": grid_cell_edit(page),
+        "selectbox": select_option(page, "Example", examples),  # ends on the seed-42 batch, where it began
         "number_input": number_input,  # last: opening "Batch setup" adds widgets to the page
     }
 
 
 def compare_edits(page) -> dict[str, Callable[[int], Callable[[], None]]]:
-    def selectbox(i: int):
-        box = page.get_by_role("combobox", name="Sample", exact=True)
-        option = page.get_by_role("option", name="row 1" if i % 2 == 0 else "row 0", exact=True)
-        for _ in range(5):  # a click that lands while the fragment re-renders can be dropped
-            box.click()
-            try:
-                option.wait_for(timeout=3000)
-                break
-            except PlaywrightTimeoutError:
-                page.keyboard.press("Escape")
-        return option.click
-
     def slider(i: int):
         page.locator(".st-key-margin").get_by_role("slider").focus()
         key = "ArrowRight" if i % 2 == 0 else "ArrowLeft"
@@ -230,7 +256,12 @@ def compare_edits(page) -> dict[str, Callable[[int], Callable[[], None]]]:
     def pills(i: int):
         return page.locator(".st-key-losses").get_by_role("button", name="focal", exact=True).click
 
-    return {"selectbox": selectbox, "slider": slider, "pills": pills, "data_editor": grid_cell_edit(page)}
+    return {
+        "selectbox": select_option(page, "Sample", ("row 1", "row 0")),
+        "slider": slider,
+        "pills": pills,
+        "data_editor": grid_cell_edit(page),
+    }
 
 
 def pitfalls_edits(page) -> dict[str, Callable[[int], Callable[[], None]]]:
@@ -254,6 +285,24 @@ def information_edits(page) -> dict[str, Callable[[int], Callable[[], None]]]:
 
     # rows: target y, prediction p; columns: row label, class 0, class 1, class 2
     return {"segmented": segmented, "data_editor": cell_edit(page, col=3, row=1, values=("0.5", "0.2"))}
+
+
+def select_option(page, name: str, options: tuple[str, str]) -> Callable[[int], Callable[[], None]]:
+    """The selectbox named `name`: open it (untimed), then pick options[i % 2] (the timed click)."""
+
+    def selectbox(i: int):
+        box = page.get_by_role("combobox", name=name, exact=True)
+        option = page.get_by_role("option", name=options[i % 2], exact=True)
+        for _ in range(5):  # a click that lands while the fragment re-renders can be dropped
+            box.click()
+            try:
+                option.wait_for(timeout=3000)
+                break
+            except PlaywrightTimeoutError:
+                page.keyboard.press("Escape")
+        return option.click
+
+    return selectbox
 
 
 def grid_cell_edit(page, row: int = 0, values=("1.5", "-1.5")) -> Callable[[int], Callable[[], None]]:
@@ -283,6 +332,7 @@ def cell_edit(page, col: int, row: int = 0, values=("1.5", "-1.5")) -> Callable[
 
 
 EDITS = {
+    "baseline": baseline_edits,
     "playground": playground_edits,
     "compare": compare_edits,
     "pitfalls": pitfalls_edits,
@@ -389,11 +439,17 @@ def main(argv: list[str] | None = None) -> int:
         print(message, file=sys.stderr, flush=True)
 
     results = {}
-    with app_server() as base_url, sync_playwright() as pw:
+    with contextlib.ExitStack() as stack:
+        app_url = stack.enter_context(app_server())
+        if "baseline" in args.pages:  # Streamlit's default settings: run from a folder with no .streamlit/
+            empty = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            baseline_url = stack.enter_context(app_server(script=BASELINE, cwd=empty))
+        pw = stack.enter_context(sync_playwright())
         browser = launch_chromium(pw)
         env = environment(browser)
-        log(f"server {base_url}; {env}")
+        log(f"server {app_url}; {env}")
         for page_name in args.pages:
+            base_url = baseline_url if page_name == "baseline" else app_url
             samples = measure_edits(browser, base_url, page_name, args.runs, args.quiet_ms, log)
             samples["cold_load"] = measure_cold_loads(browser, base_url, page_name, args.loads, log)
             results.update({f"{page_name}:{kind}": summary(values) for kind, values in samples.items()})

@@ -39,8 +39,14 @@ if err := editors.url_error(P):
 def options() -> tuple[str, float, float, bool]:
     """Loss options; the first three live in the URL through Streamlit's query-parameter binding."""
     row = st.container(horizontal=True, vertical_alignment="bottom", gap="medium", key=f"{P}.options")
-    reduction = row.selectbox(
-        "Reduction", ["mean", "sum", "none"], key="reduction", bind="query-params", help=REDUCTION_HELP, width=150
+    reduction = row.segmented_control(  # one click, and all three in sight
+        "Reduction",
+        ["mean", "sum", "none"],
+        default="mean",
+        required=True,
+        key="reduction",
+        bind="query-params",
+        help=REDUCTION_HELP,
     )
     smoothing = row.slider(
         "Label smoothing ε", 0.0, 1.0, 0.0, 0.01, key="smoothing", bind="query-params", help=SMOOTHING_HELP
@@ -59,6 +65,12 @@ def denominator_text(trace: xc.CrossEntropyTrace) -> str:
         return "nothing is divided"
     what = "the summed weights of the non-ignored targets" if trace.target_kind == "index" else "the number of samples"
     return f"{theme.fmt(trace.denominator, 2)} here: {what}"
+
+
+@st.fragment  # picking another sample reruns only this
+def one_sample(trace: xc.CrossEntropyTrace, names: list[str]) -> None:
+    row = st.selectbox("Sample", range(len(trace.per_sample)), format_func=lambda r: f"row {r}", key=f"{P}.row")
+    grid.view(f"{P}.inside.table", label=f"Row {row}, every class", table=tables.class_frame(trace, row, names))
 
 
 @st.fragment
@@ -139,9 +151,8 @@ def workbench() -> None:
     # details built only when opened (each costs a few ms per edit otherwise)
     inside = st.expander("Look inside one sample: every class", key=f"{P}.inside", on_change="rerun")
     if inside.open:
-        row = inside.selectbox("Sample", range(batch.num_samples), format_func=lambda r: f"row {r}", key=f"{P}.row")
         with inside:
-            grid.view(f"{P}.inside.table", label=f"Row {row}, every class", table=tables.class_frame(trace, row, names))
+            one_sample(trace, names)
     code = st.expander("PyTorch code for exactly this example", key=f"{P}.code", on_change="rerun")
     if code.open:
         code.code(torch_check.pytorch_code(batch.logits, target, class_names=names, **loss_options), language="python")

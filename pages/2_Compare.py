@@ -73,6 +73,7 @@ def ranking_lines(results: dict[str, xc.LossResult]) -> list[str]:
     return lines
 
 
+@st.fragment  # its sample picker and axis rerun only this tab
 def sweep_tab(batch: state.Batch, chosen: list[str], opts: xc.LossOptions) -> None:
     left, right = st.columns([2, 3], vertical_alignment="bottom")
     row = left.selectbox("Sample", range(batch.num_samples), format_func=lambda r: f"row {r}", key=f"{P}.sweep_row")
@@ -97,6 +98,7 @@ def sweep_tab(batch: state.Batch, chosen: list[str], opts: xc.LossOptions) -> No
     )
 
 
+@st.fragment  # its sample picker and scale switch rerun only this tab
 def landscape_tab(batch: state.Batch, chosen: list[str], opts: xc.LossOptions) -> None:
     if batch.num_classes < 3:
         st.info("The landscape needs at least three classes: add one under **Batch setup**.", icon=":material/info:")
@@ -119,6 +121,7 @@ def landscape_tab(batch: state.Batch, chosen: list[str], opts: xc.LossOptions) -
     )
 
 
+@st.fragment  # its own example: an edit here reruns only this tab
 def multilabel_tab() -> None:
     ex = xc.MULTI_LABEL
     st.markdown(

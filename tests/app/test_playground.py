@@ -70,7 +70,7 @@ def test_cat_dog_preset_shows_the_spreadsheet_losses_in_nats(playground):
 )
 def test_options_change_the_loss_as_torch_does(playground, reduction, smoothing, temperature):
     at = playground
-    at.selectbox(key="reduction").set_value(reduction)
+    at.segmented_control(key="reduction").set_value(reduction)
     at.slider(key="smoothing").set_value(smoothing)
     at.slider(key="temperature").set_value(temperature)
     at.run()
@@ -194,7 +194,7 @@ def test_random_batch_is_reproducible_and_matches_torch(playground):
 
 def test_url_round_trip_restores_the_exact_state(playground):
     at = edit(playground, {3: {"c1": 0.123456789}, 4: {"ignore": True}})
-    at.selectbox(key="reduction").set_value("sum")
+    at.segmented_control(key="reduction").set_value("sum")
     at.slider(key="smoothing").set_value(0.2)
     at.run()
     # The page writes the batch; the browser writes the bound widgets (reduction, smoothing) itself.

@@ -61,8 +61,15 @@ class ServerError(RuntimeError):
 
 
 @contextlib.contextmanager
-def app_server(log_path: Path | None = None, *, timeout: float = SERVER_START_TIMEOUT) -> Iterator[str]:
-    """Run `streamlit run app.py` on a free loopback port until the block ends; yields its base URL.
+def app_server(
+    log_path: Path | None = None,
+    *,
+    timeout: float = SERVER_START_TIMEOUT,
+    script: Path = ROOT / "app.py",
+    cwd: Path = ROOT,
+) -> Iterator[str]:
+    """Run `streamlit run <script>` (the app by default) on a free loopback port until the block ends;
+    yields its base URL. Streamlit reads its settings from `cwd`/.streamlit (the app's, by default).
 
     The server's output goes to `log_path` (a temporary file if None). Raises ServerError if the
     server exits or is not healthy within `timeout` seconds.
@@ -73,7 +80,7 @@ def app_server(log_path: Path | None = None, *, timeout: float = SERVER_START_TI
         "-m",
         "streamlit",
         "run",
-        "app.py",
+        str(script),
         "--server.port",
         str(port),
         "--server.address",
@@ -85,7 +92,7 @@ def app_server(log_path: Path | None = None, *, timeout: float = SERVER_START_TI
     ]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     with open(log_path, "w+") if log_path else tempfile.TemporaryFile("w+") as log:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + timeout
             while not _healthy(f"http://127.0.0.1:{port}/_stcore/health"):
