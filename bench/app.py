@@ -19,12 +19,19 @@ Browser-side time (edit to screen) is in bench/browser.py.
 from __future__ import annotations
 
 import argparse
+import logging
 import statistics
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# AppTest sets its session state from this script-less thread, which Streamlit logs as "missing
+# ScriptRunContext" on every construction. Expected here; a filter (Streamlit resets log levels).
+logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+    lambda record: "missing ScriptRunContext" not in record.getMessage()
+)
 
 
 class ScriptTimer:

@@ -4,10 +4,19 @@ import streamlit as st
 
 import xent_core as xc
 from ui import editors, figures, grid, nav, share, state, tables, theme, torch_check
+from ui import page_params as U
 from ui.state import Batch
 
 P = "pg"  # session-state prefix of this page
 IGNORE_INDEX = -100
+REDUCTIONS = ("mean", "sum", "none")
+SMOOTHING = (0.0, 1.0, 0.0, 0.01)  # min, max, default, step
+TEMPERATURE = (0.1, 5.0, 1.0, 0.05)
+BOUND = {  # the options bound to the URL: what a link may give them
+    "reduction": U.Choice(REDUCTIONS),
+    "smoothing": U.Number(*SMOOTHING[:2]),
+    "temperature": U.Number(*TEMPERATURE[:2]),
+}
 REDUCTION_HELP = (
     "torch's `reduction`: 'mean' averages (weighted by class weights), 'sum' adds, 'none' keeps one loss per sample."
 )
@@ -34,6 +43,7 @@ if not figure_only:
     )
 if err := editors.url_error(P):
     st.warning(err, icon=":material/link_off:")
+share.link_problems(share.bound_problems(P, BOUND))
 
 
 def options() -> tuple[str, float, float, bool]:
@@ -41,23 +51,23 @@ def options() -> tuple[str, float, float, bool]:
     row = st.container(horizontal=True, vertical_alignment="bottom", gap="medium", key=f"{P}.options")
     reduction = row.segmented_control(  # one click, and all three in sight
         "Reduction",
-        ["mean", "sum", "none"],
+        REDUCTIONS,
         default="mean",
         required=True,
         key="reduction",
         bind="query-params",
         help=REDUCTION_HELP,
     )
-    smoothing = row.slider(
-        "Label smoothing ε", 0.0, 1.0, 0.0, 0.01, key="smoothing", bind="query-params", help=SMOOTHING_HELP
-    )
+    smoothing = row.slider("Label smoothing ε", *SMOOTHING, key="smoothing", bind="query-params", help=SMOOTHING_HELP)
     temperature = row.slider(
-        "Softmax temperature T", 0.1, 5.0, 1.0, 0.05, key="temperature", bind="query-params", help=TEMPERATURE_HELP
+        "Softmax temperature T", *TEMPERATURE, key="temperature", bind="query-params", help=TEMPERATURE_HELP
     )
     if "weights" not in st.session_state:  # a link with class weights (w=...) opens with them on
         st.session_state["weights"] = editors.current_batch(P).weight is not None
     use_weights = row.toggle("Class weights", key="weights", help="torch's `weight`: one factor per class.")
-    return reduction, smoothing, temperature, use_weights
+    # A link's empty "reduction=" reaches the widget as no choice at all: Streamlit 1.67 binds
+    # segmented controls as clearable even with required=True.
+    return reduction or "mean", smoothing, temperature, use_weights
 
 
 def denominator_text(trace: xc.CrossEntropyTrace) -> str:

@@ -5,11 +5,19 @@ import streamlit as st
 
 import xent_core as xc
 from ui import compare_cache, editors, grid, loss_figures, loss_options, nav, share, state, tables, theme, torch_check
+from ui import page_params as U
 from ui.table_edits import apply_check_edits, apply_number_edits, edits
 
 P = "cmp"  # session-state prefix of this page
 DEFAULT_LOSSES = ["ce", "smoothed_ce", "mse", "hinge"]
 TABS = ["Sweep one sample", "Loss landscape", "Binary & multi-label"]
+BOUND = {  # the options bound to the URL: what a link may give them (Streamlit sorts out the losses itself)
+    "eps": U.Number(0.0, 1.0),
+    "margin": U.Number(0.0, 5.0),
+    "p": U.Choice(("1", "2")),
+    "gamma": U.Number(0.0, 5.0),
+    "tab": U.Choice(tuple(TABS)),
+}
 
 st.set_page_config(page_title="Compare losses · xent", page_icon=theme.FAVICON, layout="wide")
 nav.sidebar()
@@ -24,6 +32,7 @@ st.markdown(
 )
 if err := editors.url_error(P):
     st.warning(err, icon=":material/link_off:")
+share.link_problems(share.bound_problems(P, BOUND))
 
 
 def options() -> tuple[list[str], xc.LossOptions]:

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import loss_options, nav, share, theme
+from ui import page_params as U
 from ui import training_figures as tf
 from xent_core import datasets as ds
 from xent_core import training as tr
@@ -52,6 +53,25 @@ SHOWN_AS = {
     "curves": lambda s: f"{tf.SPLITS[s]} set" if s != "both" else "both sets",
     "points_shown": tf.POINTS.get,
 }
+BOUND = {  # what a link may give each setting, in the URL's terms (Streamlit sorts out the losses itself)
+    "eps": U.Number(0.0, 1.0),
+    "gamma": U.Number(0.0, 5.0),
+    "data": U.Choice(tuple(KINDS)),
+    "classes": U.Number(2, 6, integer=True),
+    "points": U.Number(ds.MIN_POINTS, ds.MAX_POINTS, integer=True),
+    "noise": U.Number(0, 50, integer=True),
+    "imbalance": U.Choice(tuple(map(str, IMBALANCES))),
+    "val": U.Number(10, 50, integer=True),
+    "seed": U.Number(0, 9999, integer=True),
+    "model": U.Choice(tuple(MODELS.values())),
+    "width": U.Choice(tuple(map(str, WIDTHS))),
+    "depth": U.Number(1, 3, integer=True),
+    "opt": U.Choice(tuple(OPTIMIZERS.values())),
+    "lr": U.Choice(tuple(map(SHOWN_AS["lr"], LEARNING_RATES))),
+    "steps": U.Number(50, 1000, integer=True),
+    "curves": U.Choice(tuple(map(SHOWN_AS["curves"], tf.SPLITS))),
+    "points_shown": U.Choice(tuple(map(SHOWN_AS["points_shown"], tf.POINTS))),
+}
 
 st.set_page_config(page_title="Training lab · xent", page_icon=theme.FAVICON, layout="wide")
 nav.sidebar()
@@ -64,6 +84,7 @@ st.markdown(
     "the same optimiser steps; only the loss differs. Every model's **cross-entropy** is measured as well, "
     "so that all of them can be compared in one unit, whatever they were trained on."
 )
+share.link_problems(share.bound_problems(P, BOUND))
 
 
 def settings() -> tuple[ds.DataConfig, tr.TrainConfig]:
@@ -180,8 +201,10 @@ def settings() -> tuple[ds.DataConfig, tr.TrainConfig]:
                 help="Full-batch steps: each one uses every training point.",
                 **bound,
             )
+    # `or default` below: a link's empty "data=" reaches a segmented control as no choice at all
+    # (Streamlit 1.67 binds them as clearable even with required=True).
     data = ds.DataConfig(
-        kind=kind,
+        kind=kind or DEFAULT_DATA.kind,
         num_classes=classes,
         num_points=points,
         label_noise=noise / 100,
@@ -191,10 +214,10 @@ def settings() -> tuple[ds.DataConfig, tr.TrainConfig]:
     )
     train = tr.TrainConfig(
         losses=tuple(losses),
-        model=model,
+        model=model or DEFAULT_TRAIN.model,
         width=width,
         depth=depth,
-        optimizer=optimizer,
+        optimizer=optimizer or DEFAULT_TRAIN.optimizer,
         lr=lr,
         steps=steps,
         options=LossOptions(label_smoothing=eps, gamma=gamma),
@@ -301,23 +324,29 @@ def results(data: ds.Dataset, result: tr.TrainResult) -> None:
         st.dataframe(numbers_table(result), hide_index=True, key=f"{P}.table")
 
         split_col, points_col = st.columns(2)
-        split = split_col.segmented_control(
-            "Curves on",
-            list(tf.SPLITS),
-            default="val",
-            required=True,
-            format_func=lambda s: f"{tf.SPLITS[s]} set" if s != "both" else "both sets",
-            key="curves",
-            bind="query-params",
+        split = (
+            split_col.segmented_control(
+                "Curves on",
+                list(tf.SPLITS),
+                default="val",
+                required=True,
+                format_func=SHOWN_AS["curves"],
+                key="curves",
+                bind="query-params",
+            )
+            or BOUND_DEFAULTS["curves"]
         )
-        points = points_col.segmented_control(
-            "Points on the regions",
-            list(tf.POINTS),
-            default="train",
-            required=True,
-            format_func=tf.POINTS.get,
-            key="points_shown",
-            bind="query-params",
+        points = (
+            points_col.segmented_control(
+                "Points on the regions",
+                list(tf.POINTS),
+                default="train",
+                required=True,
+                format_func=SHOWN_AS["points_shown"],
+                key="points_shown",
+                bind="query-params",
+            )
+            or BOUND_DEFAULTS["points_shown"]
         )
         st.plotly_chart(tf.curves_figure(result, split=split), key=f"{P}.fig.curves", config=theme.PLOTLY_CONFIG)
         st.caption(

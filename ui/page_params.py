@@ -1,4 +1,5 @@
-"""URL state of the pitfalls, images and information pages: checks for bound widgets and small codecs.
+"""URL state beyond the batch: checks for every page's bound widgets, and the small codecs of the
+pitfalls, images and information pages.
 
 Pure: no Streamlit. Two kinds of URL parameter live on these pages:
 

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from ui import page_params as U
 from ui import theme
 
 FALLBACK_BASE = "http://localhost:8501"
@@ -46,6 +47,17 @@ def link_problems(messages: list[str]) -> None:
     if messages:
         text = "Parts of this link could not be read: " + "; ".join(messages) + "."
         st.warning(theme.md_escape(text), icon=":material/link_off:")
+
+
+def bound_problems(prefix: str, specs: Mapping[str, U.Spec]) -> list[str]:
+    """Messages for `link_problems`: what the opening link gives URL-bound widgets that they cannot use.
+    Streamlit drops such a value silently and shows the default, so the link is read here, once per
+    session and before the widgets see it."""
+    key = f"{prefix}.bound_problems"
+    if key not in st.session_state:
+        problems = U.check_bound(st.query_params.to_dict(), specs)
+        st.session_state[key] = [f"{m}; using the default" for m in problems]
+    return st.session_state[key]
 
 
 def iframe_snippet(link: str, *, width: int = 760, height: int = 640) -> str:

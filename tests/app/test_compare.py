@@ -417,7 +417,10 @@ def test_a_link_reproduces_batch_losses_and_options():
     assert not at.warning
 
 
-@pytest.mark.parametrize("query", [{"z": "1,abc"}, {"z": "1,2;3"}, {"z": "1,2,3", "t": "7"}])
+@pytest.mark.parametrize(
+    "query",
+    [{"z": "1,abc"}, {"z": "1,2;3"}, {"z": "1,2,3", "t": "7"}, {"p": ""}, {"p": "3"}, {"eps": "2"}, {"tab": "nope"}],
+)
 def test_a_malformed_link_warns_and_shows_the_default_batch(query):
     at = open_page(PAGE, query)
     assert any("could not be read" in w.value for w in at.warning), [w.value for w in at.warning]
@@ -453,6 +456,7 @@ def test_the_share_link_reopens_the_same_comparison(page):
     query = {k: v[0] if len(v) == 1 else v for k, v in parse_qs(urlsplit(links[0]).query).items()}
     assert "gamma" not in query  # at its default
     again = open_page(PAGE, query)
+    assert not again.warning, [w.value for w in again.warning]  # every bound value reads back
     assert metrics(again) == metrics(at)
     logits, target = seed42()
     logits[5, 1] = 1.75

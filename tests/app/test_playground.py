@@ -231,6 +231,11 @@ def test_share_link_carries_batch_and_non_default_options(playground):
         {"z": ";;;"},
         {"z": "1,2", "w": "1"},
         {"z": "1,2", "ignore": "7"},
+        # the options Streamlit binds to the URL, which it would otherwise drop without a word
+        {"reduction": ""},  # reaches the segmented control as no choice at all
+        {"reduction": "median"},
+        {"smoothing": "abc"},
+        {"temperature": "0"},
     ],
 )
 def test_a_malformed_link_explains_itself_and_shows_the_default(query):

@@ -8,6 +8,7 @@ The runs are kept small (100 points, 50 steps) so that the whole file takes a fe
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import plotly.graph_objects as go
@@ -214,3 +215,52 @@ def test_a_link_with_five_losses_keeps_four():
     at = open_page(PAGE, SMALL | {"losses": names})
     assert at.session_state["losses"] == ["ce", "mse", "hinge", "focal"]
     assert len(shown_run(at)[1].runs) == 4
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"data": ""},  # an empty value reaches a segmented control as no choice at all
+        {"model": ""},
+        {"opt": ""},
+        {"curves": ""},
+        {"points_shown": ""},
+        {"data": "circles"},
+        {"lr": "0.5"},
+        {"classes": "9"},
+        {"seed": "abc"},
+    ],
+)
+def test_a_bad_setting_in_a_link_is_named_and_the_default_trains(bad):
+    at = open_page(PAGE, SMALL | bad)
+    (key,) = bad
+    shown = [w.value.replace("\\", "") for w in at.warning]  # drop the Markdown escapes
+    assert [text for text in shown if "could not be read" in text and f"'{key}'" in text], shown
+    data, result = shown_run(at)
+    assert data.config == ds.DataConfig(num_points=100)
+    assert result.config == tr.TrainConfig(steps=50)
+    assert set(charts(at)) == CHARTS
+
+
+def test_the_share_link_carries_every_setting_and_reads_back_without_a_warning():
+    query = SMALL | {
+        "data": "blobs",
+        "classes": "5",
+        "imbalance": "3",
+        "model": "softmax regression",
+        "opt": "Adam",
+        "lr": "0.003",
+        "curves": "both sets",
+        "points_shown": "no points",
+    }
+    at = open_page(PAGE, query)
+    assert not at.warning, [w.value for w in at.warning]
+    at.session_state["lab.share"] = True
+    run(at)
+    (link,) = [c.value for c in at.code if c.value.startswith("http")]
+    shared = {k: v[0] if len(v) == 1 else v for k, v in parse_qs(urlsplit(link).query).items()}
+    assert shared.items() >= query.items()
+    again = open_page(PAGE, shared)
+    assert not again.warning, [w.value for w in again.warning]
+    assert shown_run(again)[0].config == shown_run(at)[0].config
+    assert shown_run(again)[1].config == shown_run(at)[1].config
