@@ -364,17 +364,18 @@ def test_shared_link_restores_state(app):
 )
 def test_malformed_link_falls_back(app, bad_query, reason):
     """A broken link gives a warning that says what is wrong, and the default example; never an exception.
-    Bound options that their widgets cannot take are dropped from the URL."""
+    Bound options that their widgets cannot take are named in a second warning and dropped from the URL."""
     app.goto(f"/Playground?{bad_query}")
     page = app.page
     for key in ("reduction", "smoothing", "temperature"):
         wait_query(page, key, None)
     assert reduction_shown(page) == "mean"
-    warning = page.get_by_test_id("stAlertContentWarning")
-    assert warning.count() == 1
-    text = warning.inner_text()
-    assert "This link could not be read" in text
-    assert reason in text
+    warnings = page.get_by_test_id("stAlertContentWarning").all_inner_texts()
+    assert any("This link could not be read" in text and reason in text for text in warnings), warnings
+    bound = [k for k in ("reduction", "smoothing", "temperature") if f"{k}=" in bad_query]
+    options = [text for text in warnings if "Parts of this link could not be read" in text]
+    assert len(warnings) == 1 + bool(bound), warnings
+    assert all(f"'{key}'" in options[0] for key in bound), warnings
     assert app.metric() == ("Loss (mean)", SEED42_MEAN)
     app.assert_clean()
 
