@@ -265,8 +265,7 @@ def compare_edits(page) -> dict[str, Callable[[int], Callable[[], None]]]:
 
 
 def pitfalls_edits(page) -> dict[str, Callable[[int], Callable[[], None]]]:
-    # the forum tensor's editor: pixel, target, class 0, class 1, class 2; pixel (0, 0)'s class 2
-    return {"data_editor": cell_edit(page, col=4, values=("0.9", "0.7"))}
+    return {"data_editor": grid_cell_edit(page, "pixel (0, 0), class 2", values=("0.9", "0.7"))}
 
 
 def images_edits(page) -> dict[str, Callable[[int], Callable[[], None]]]:
@@ -283,8 +282,7 @@ def information_edits(page) -> dict[str, Callable[[int], Callable[[], None]]]:
         label = "bits" if i % 2 == 0 else "nats"
         return page.locator(".st-key-unit button").filter(has_text=re.compile(f"^{label}$")).click
 
-    # rows: target y, prediction p; columns: row label, class 0, class 1, class 2
-    return {"segmented": segmented, "data_editor": cell_edit(page, col=3, row=1, values=("0.5", "0.2"))}
+    return {"segmented": segmented, "data_editor": grid_cell_edit(page, "prediction p, class 2", values=("0.5", "0.2"))}
 
 
 def select_option(page, name: str, options: tuple[str, str]) -> Callable[[int], Callable[[], None]]:
@@ -305,11 +303,12 @@ def select_option(page, name: str, options: tuple[str, str]) -> Callable[[int], 
     return selectbox
 
 
-def grid_cell_edit(page, row: int = 0, values=("1.5", "-1.5")) -> Callable[[int], Callable[[], None]]:
-    """A logit cell of the batch table (ui/grid.py): type into row `row`'s first class; Enter commits."""
+def grid_cell_edit(page, name: str = "row 0, ", values=("1.5", "-1.5")) -> Callable[[int], Callable[[], None]]:
+    """A cell of a ui/grid.py table, the first whose accessible name starts with `name` (a batch table's
+    "row 0, <class>"); Enter commits."""
 
     def data_editor(i: int):
-        cell = page.get_by_role("textbox", name=re.compile(rf"^row {row}, ")).first
+        cell = page.get_by_role("textbox", name=re.compile("^" + re.escape(name))).first
         cell.click()
         cell.fill(values[i % 2])
         return lambda: page.keyboard.press("Enter")
@@ -318,7 +317,7 @@ def grid_cell_edit(page, row: int = 0, values=("1.5", "-1.5")) -> Callable[[int]
 
 
 def cell_edit(page, col: int, row: int = 0, values=("1.5", "-1.5")) -> Callable[[int], Callable[[], None]]:
-    """A cell of an st.data_editor grid (the pitfalls' and information pages' tables)."""
+    """A cell of an st.data_editor grid (the reference page's table)."""
 
     def data_editor(i: int):
         select_cell(page, col=col, row=row)

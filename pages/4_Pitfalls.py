@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import xent_core as xc
-from ui import loss_figures, nav, share, tables, theme, torch_check
+from ui import grid, loss_figures, nav, share, tables, theme, torch_check
 from ui import page_params as U
 from ui import pitfalls_figures as PF
 from ui import table_edits as E
@@ -155,13 +155,37 @@ def badge(check: TX.Agreement) -> None:
         st.error("PyTorch DISAGREES. " + text, icon=":material/cancel:")
 
 
-def table(where, frame, key: str, config: dict, *, hide_index: bool) -> None:
-    """An editable table, or in the read-only figure view the same values as a plain table."""
+def table(
+    where,
+    key: str,
+    ts: E.TableState,
+    values: np.ndarray,
+    target: np.ndarray | None,
+    names,
+    *,
+    label: str,
+    help_text: str,
+    non_negative: bool,
+    row_labels=None,
+    decimals: int = 4,
+) -> None:
+    """The editable table of `values` (R, C), with each row's target class when `target` is given:
+    ui/grid's table (an edit is sent when committed; st.data_editor waits ~150 ms), or in the
+    read-only figure view the same values (`ts.frame`) as a plain table."""
     if FIGURE_ONLY:
-        where.dataframe(frame, column_config=config, hide_index=hide_index, width="stretch")
-    else:
-        where.data_editor(
-            frame, key=key, column_config=config, hide_index=hide_index, num_rows="fixed", width="stretch"
+        config = number_columns(names, help_text, f"%.{decimals}f")
+        where.dataframe(ts.frame, column_config=config, hide_index=row_labels is not None, width="stretch")
+        return
+    columns = grid.number_columns(names, help=help_text, decimals=decimals)
+    rows = np.asarray(values, dtype=np.float64).tolist()
+    if target is not None:
+        options = tuple(str(n) for n in names)
+        columns.insert(0, grid.Column("target", "target", "choice", "The true class.", options=options))
+        rows = [[options[t], *row] for t, row in zip(np.asarray(target).tolist(), rows, strict=True)]
+    refused = grid.refused_cells(E.edits(key), columns, lambda v: E.parse_number(v, non_negative=non_negative))
+    with where:
+        grid.grid(
+            key, label=label, columns=columns, rows=rows, version=ts.version, invalid=refused, row_labels=row_labels
         )
 
 
@@ -200,11 +224,19 @@ def probs_tab() -> None:
         ts, key, names, lambda r, c: f"{PIXELS[r]}, {names[c]}", lambda r: PIXELS[r], what="a probability"
     )
 
-    config = number_columns(names, "The probability of this class at this pixel (the model's softmax output).")
-    config["pixel"] = st.column_config.TextColumn("pixel", disabled=True)
-    config["target"] = st.column_config.SelectboxColumn("target", options=list(names), required=True)
     left, right = st.columns([3, 2], vertical_alignment="top")
-    table(left, ts.frame, key, config, hide_index=True)
+    table(
+        left,
+        key,
+        ts,
+        rows0,
+        target0,
+        names,
+        label="The forum's probabilities, one row per pixel",
+        help_text="The probability of this class at this pixel (the model's softmax output).",
+        non_negative=True,
+        row_labels=PIXELS,
+    )
 
     def reset():
         ts.reset(_forum_rows())
@@ -286,10 +318,18 @@ def rows_tab() -> None:
         ts, key, names, lambda r, c: f"{labels[r]}, column {names[c]!r}", lambda r: labels[r], what="an activation"
     )
 
-    config = number_columns(names, "The last layer's output for this class (no softmax).")
-    config["target"] = st.column_config.SelectboxColumn("target", options=list(names), required=True)
     left, right = st.columns([3, 2], vertical_alignment="top")
-    table(left, ts.frame, key, config, hide_index=False)
+    table(
+        left,
+        key,
+        ts,
+        acts0,
+        target0,
+        names,
+        label="Activations, one row per sample",
+        help_text="The last layer's output for this class (no softmax).",
+        non_negative=False,
+    )
 
     def reset():
         ts.reset((ACTS.logits.copy(), ACTS.target.copy()))
@@ -487,7 +527,19 @@ def imbalance_tab() -> None:
         ts.effective = weight
         with right:
             st.caption("Custom class weights")
-            table(st, ts.frame, key, number_columns(names, "The weight of this class.", "%.3f"), hide_index=True)
+            table(
+                right,
+                key,
+                ts,
+                ts.value[None, :],
+                None,
+                names,
+                label="Custom class weights",
+                help_text="The weight of this class.",
+                non_negative=True,
+                row_labels=["weight"],
+                decimals=3,
+            )
             show_errors(errors)
     is_custom = mode == "custom"
     default_weights = pf.inverse_frequency_weights(IMB.target, IMB.num_classes)

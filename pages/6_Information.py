@@ -5,8 +5,8 @@ import pandas as pd
 import streamlit as st
 
 import xent_core as xc
+from ui import grid, nav, share, theme
 from ui import info_figures as FIG
-from ui import nav, share, theme
 from ui import page_params as U
 from ui import table_edits as E
 from ui import torch_checks_extra as TX
@@ -139,14 +139,21 @@ def workbench() -> None:
         fallback=ts.effective,
         non_negative=True,
     )
-    config = {
-        E.col(k): st.column_config.NumberColumn(n, format="%.4f", help="Any non-negative number; rows are normalised.")
-        for k, n in enumerate(names)
-    }
     if FIGURE_ONLY:
+        config = {E.col(k): st.column_config.NumberColumn(n, format="%.4f") for k, n in enumerate(names)}
         st.dataframe(ts.frame, column_config=config, width="stretch")
-    else:
-        st.data_editor(ts.frame, key=key, column_config=config, num_rows="fixed", width="stretch")
+    else:  # ui/grid: an edit is sent when committed (st.data_editor waits ~150 ms), as on the playground
+        columns = grid.number_columns(names, help="Any non-negative number; rows are normalised.")
+        refused = grid.refused_cells(E.edits(key), columns, lambda value: E.parse_number(value, non_negative=True))
+        grid.grid(
+            key,
+            label="Target y and prediction p",
+            columns=columns,
+            rows=ts.value.tolist(),
+            version=ts.version,
+            invalid=refused,
+            row_labels=ROWS,
+        )
     for message in errors:
         st.error(message, icon=":material/error:")
     if errors:

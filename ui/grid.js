@@ -32,7 +32,8 @@ function build(data, root) {
   table.setAttribute("aria-label", data.label);
 
   const head = table.createTHead().insertRow();
-  head.append(headerCell("row", "col"));
+  const rowLabels = data.row_labels; // each row's name, or (by default) its number
+  head.append(headerCell(rowLabels ? "" : "row", "col"));
   for (const column of columns) {
     const th = headerCell(column.label, "col");
     th.className = column.kind;
@@ -43,12 +44,13 @@ function build(data, root) {
   const body = table.createTBody();
   data.rows.forEach((values, r) => {
     const tr = body.insertRow();
-    tr.append(headerCell(String(r), "row"));
+    const rowLabel = rowLabels ? rowLabels[r] : `row ${r}`;
+    tr.append(headerCell(rowLabels ? rowLabel : String(r), "row"));
     grid.cells.push(columns.map((column, c) => {
       const td = tr.insertCell();
       td.className = column.kind;
       const edited = grid.log[r]?.[column.id];
-      const control = makeControl(column, values[c], edited, `row ${r}, ${column.label}`);
+      const control = makeControl(column, values[c], edited, `${rowLabel}, ${column.label}`);
       control.dataset.row = r;
       control.dataset.col = c;
       if (edited !== undefined) td.classList.add("edited");

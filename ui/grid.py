@@ -1,6 +1,6 @@
-"""The playground's and the comparison's tables (the batch's logits and targets, target probabilities
-and class weights, the multi-label photos): a light custom component (ui/grid.js, ui/grid.css) in
-place of `st.data_editor`.
+"""The editable tables (the batch's logits and targets, target probabilities and class weights, the
+multi-label photos, the pitfalls' tensors and weights, the information page's y and p): a light
+custom component (ui/grid.js, ui/grid.css) in place of `st.data_editor`.
 
 Why not st.data_editor: its grid waits ~150 ms before it sends an edit and mounts a canvas grid
 (tens of ms) whenever the table is replaced (a resize, a preset), which alone put a cell edit over
@@ -86,10 +86,12 @@ def grid(
     rows: Sequence[Sequence[object]],
     version: int,
     invalid: Sequence[tuple[int, int]] = (),
+    row_labels: Sequence[str] | None = None,
 ) -> None:
     """Draw the editable table. `rows` holds one value per column (numbers finite: they come from a
     valid batch); `label` names the table for screen readers; `invalid` lists the (row, column
-    index) cells to mark (see `refused_cells`). The edit log is read back with
+    index) cells to mark (see `refused_cells`); `row_labels` names the rows (default: their
+    numbers, and each cell is "row 2, <column>" to a screen reader). The edit log is read back with
     `ui.table_edits.edits(key)`; the table is sent the log too, so that one drawn anew (after a
     rerun that unmounted it) shows the edits made so far."""
     log = st.session_state.get(key)
@@ -101,6 +103,8 @@ def grid(
         "edits": _echo(log),
         "invalid": [list(cell) for cell in invalid],
     }
+    if row_labels is not None:
+        data["row_labels"] = [str(label) for label in row_labels]
     _COMPONENT(key=key, data=data, default={STATE: {}}, on_edited_rows_change=_nothing, width="stretch")
 
 

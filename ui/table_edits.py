@@ -1,5 +1,5 @@
-"""Editable tables: replaying the edit log of `st.data_editor` (the pitfalls, images and information
-pages) and of ui/grid.py's tables, which send the same log (the playground and the comparison).
+"""Editable tables: replaying the edit log of ui/grid.py's tables (every page's but the images'
+mask) and of `st.data_editor` (that mask), which send the same log.
 
 The pattern is the playground's (see ui/editors.py): the editor gets the same source table on
 every rerun (a new one only when the whole value is replaced, which bumps a version and so the
@@ -49,6 +49,15 @@ def _column_index(column: str, prefix: str, width: int) -> int | None:
     return None
 
 
+def parse_number(value, where: str = "", *, what: str = "a number", non_negative: bool = False) -> float:
+    """A typed cell as a float (`ui.state.parse_cell`); StateError names `where` when it is refused,
+    negative ones included where `non_negative`."""
+    number = S.parse_cell(value, where, what=what)
+    if non_negative and number < 0:
+        raise StateError(f"{where}: {number:g} is negative; {what} cannot be negative")
+    return number
+
+
 def apply_number_edits(
     matrix: np.ndarray,
     edited_rows: Mapping,
@@ -66,10 +75,7 @@ def apply_number_edits(
     """
 
     def parse(value, r: int, c: int) -> float:
-        number = S.parse_cell(value, where(r, c), what=what)
-        if non_negative and number < 0:
-            raise StateError(f"{where(r, c)}: {number:g} is negative; {what} cannot be negative")
-        return number
+        return parse_number(value, where(r, c), what=what, non_negative=non_negative)
 
     return _replay_cells(np.array(matrix, dtype=np.float64, copy=True), edited_rows, prefix, parse, fallback)
 

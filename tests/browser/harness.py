@@ -4,7 +4,9 @@
     with no file watcher (others may edit files during a run: no "source changed" banner).
   * `launch_chromium()`: Debian's /usr/bin/chromium (or $XENT_CHROMIUM) through Playwright's
     `executable_path`, never a browser downloaded by `playwright install`.
-  * `wait_ready()`, `select_cell()`: waiting for a finished script run, driving the data editor.
+  * `wait_ready()`: waiting for a finished script run; `select_cell()`: driving st.data_editor's
+    canvas grid (bench/browser.py's reference page; our pages' tables are ui/grid.py's, driven by
+    `type_into_cell()` and read by `batch_table()`).
 
 Playwright is imported only where a browser is launched, so that importing this module (pytest's
 doctest collection does) works without it.
@@ -163,15 +165,6 @@ def select_cell(page, col: int, row: int, *, grid: int = 0) -> None:
     for _ in range(abs(current - col)):
         page.keyboard.press("ArrowLeft" if current > col else "ArrowRight")
     target.wait_for(state="attached")
-
-
-def type_into_selected_cell(page, text: str) -> None:
-    """Enter opens the selected data-editor cell's editor; type `text`; Enter commits."""
-    page.keyboard.press("Enter")
-    editor = page.locator("input.gdg-input")
-    editor.wait_for()
-    editor.fill(text)
-    page.keyboard.press("Enter")
 
 
 BATCH_TABLE = "Logits and targets"  # the aria-label of the playground's and comparison's batch table (ui/grid.py)

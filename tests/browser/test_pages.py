@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 import xent_core as xc
-from tests.browser.harness import select_cell, type_into_selected_cell
+from tests.browser.harness import batch_table
 from xent_core import images as im
 
 pytestmark = pytest.mark.browser
@@ -56,7 +56,6 @@ def agrees(page) -> str:
 
 FORUM = xc.PRESETS["probs_as_logits"]  # seed 002's 1x3x2x2 softmax output, fed to cross_entropy as if logits
 CE_MEAN, NLL_SUM, NLL_MEAN = "cross_entropy(probs) · mean", "nll_loss(log probs) · sum", "nll_loss(log probs) · mean"
-PIT_CLASS_COL0 = 2  # the editor's columns (no index shown): pixel, target, class 0, class 1, class 2
 
 
 def forum_losses(probs: np.ndarray, target: np.ndarray) -> dict[str, str]:
@@ -78,13 +77,17 @@ def test_pitfalls_edit_the_forum_tensor(app):
     app.goto("/Pitfalls", charts=1)
     page = app.page
     assert metrics(page) == {CE_MEAN: "0.9488", NLL_SUM: "2.8824", NLL_MEAN: "0.7206"}
-    assert page.locator(".st-key-pit-probs-0 [data-testid=stDataFrame]").count() == 1  # the tensor's editor
+    headers, rows = batch_table(page, "The forum's probabilities, one row per pixel")  # ui/grid's table
+    assert headers == ["", "target", "class 0", "class 1", "class 2"]
+    assert rows[0][:2] == ["pixel (0, 0)", "class 2"]
 
-    # Pixel (0, 0), class 2 (its target): 0.7 -> 0.9. Its row is the first of the editor, the first data grid.
+    # Pixel (0, 0), class 2 (its target): 0.7 -> 0.9.
     assert probs[0, 2, 0, 0] == 0.7
     assert target[0, 0, 0] == 2
-    select_cell(page, PIT_CLASS_COL0 + 2, 0)
-    type_into_selected_cell(page, "0.9")
+    cell = page.get_by_role("textbox", name="pixel (0, 0), class 2", exact=True)
+    cell.click()
+    cell.fill("0.9")
+    page.keyboard.press("Enter")
     edited = probs.copy()
     edited[0, 2, 0, 0] = 0.9
     expected = forum_losses(edited, target)
@@ -157,13 +160,18 @@ def test_information_edit_the_prediction(app):
     app.goto("/Information", charts=INFO_CHARTS)
     page = app.page
     assert metrics(page).items() >= information(Y, P).items()
-    assert page.locator(".st-key-info-table-0 [data-testid=stDataFrame]").count() == 1
+    headers, rows = batch_table(page, "Target y and prediction p")  # ui/grid's table, rows named
+    assert headers == ["", "class 0", "class 1", "class 2"]
+    assert [row[0] for row in rows] == ["target y", "prediction p"]
+    assert [[float(x) for x in row[1:]] for row in rows] == [Y, P]
 
     edited = [*P[:-1], 0.5]  # p(class 2): 0.2 -> 0.5; the row then sums to 1.3 and the page normalises it
     expected = information(Y, edited)
     assert expected[H_YP] != information(Y, P)[H_YP]
-    select_cell(page, 3, 1)  # columns: row label, class 0, class 1, class 2; rows: target y, prediction p
-    type_into_selected_cell(page, "0.5")
+    cell = page.get_by_role("textbox", name="prediction p, class 2", exact=True)
+    cell.click()
+    cell.fill("0.5")
+    page.keyboard.press("Enter")
     wait_metric(app, H_YP, expected[H_YP], charts=INFO_CHARTS)
     assert metrics(page).items() >= expected.items()
     assert "PyTorch agrees" in agrees(page)
