@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from tests.app.conftest import metrics, open_page, run, shown, warnings
+from tests.app.conftest import batch_tables, metrics, open_page, run, shown, warnings
 from xent_core import decomposition as dc
 
 PAGE = "pages/6_Information.py"
@@ -83,6 +84,10 @@ def test_a_bad_cell_names_its_place_and_keeps_the_last_value(page, value, words)
     messages = [e.value for e in at.error]
     assert any(m.startswith("prediction p, 'class 1'") and words in m for m in messages), messages
     assert metrics(at) == oracle([0.6, 0.3, 0.3], DEFAULT_P)
+    (table,) = [json.loads(e.proto.json) for e in batch_tables(at)]
+    assert table["row_labels"] == ["target y", "prediction p"]
+    assert table["invalid"] == [[1, 1]]  # the refused cell is marked; the accepted edit is not
+    assert table["edits"] == {"1": {"c1": value}, "0": {"c2": 0.3}}
 
 
 def test_an_all_zero_row_is_refused_and_the_last_valid_pair_shown(page):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -10,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 import xent_core as xc
-from tests.app.conftest import metrics, open_page, run, shown, warnings
+from tests.app.conftest import batch_tables, metrics, open_page, run, shown, warnings
 
 PAGE = "pages/4_Pitfalls.py"
 FORUM = xc.PRESETS["probs_as_logits"]
@@ -83,6 +84,10 @@ def test_a_bad_cell_names_the_pixel_and_keeps_its_last_value(page, value, words)
     rows = PIXEL_ROWS.copy()
     rows[2, 0] = 0.5  # the other edit still applies
     assert metrics(at) == forum_oracle(rows, TARGET)
+    (table,) = [json.loads(e.proto.json) for e in batch_tables(at)]
+    assert table["row_labels"] == ["pixel (0, 0)", "pixel (0, 1)", "pixel (1, 0)", "pixel (1, 1)"]
+    assert [c["id"] for c in table["columns"]] == ["target", "c0", "c1", "c2"]
+    assert table["invalid"] == [[1, 2]]  # pixel (0, 1)'s class 1 (the target column comes first)
 
 
 def test_a_link_restores_the_tensor_and_a_broken_one_falls_back_with_a_warning():
