@@ -11,11 +11,11 @@ from ui.table_edits import apply_check_edits, apply_number_edits, edits
 P = "cmp"  # session-state prefix of this page
 DEFAULT_LOSSES = ["ce", "smoothed_ce", "mse", "hinge"]
 TABS = ["Sweep one sample", "Loss landscape", "Binary & multi-label"]
+MARGIN = (0.0, 5.0, 1.0, 0.1)  # min, max, default, step
 BOUND = {  # the options bound to the URL: what a link may give them (Streamlit sorts out the losses itself)
-    "eps": U.Number(0.0, 1.0),
-    "margin": U.Number(0.0, 5.0),
+    **loss_options.BOUND,
+    "margin": U.Number(*MARGIN[:2]),
     "p": U.Choice(("1", "2")),
-    "gamma": U.Number(0.0, 5.0),
     "tab": U.Choice(tuple(TABS)),
 }
 
@@ -50,10 +50,7 @@ def options() -> tuple[list[str], xc.LossOptions]:
     eps = loss_options.smoothing_slider(row, chosen)
     margin = row.slider(
         "Hinge margin",
-        0.0,
-        5.0,
-        1.0,
-        0.1,
+        *MARGIN,
         key="margin",
         bind="query-params",
         disabled="hinge" not in chosen,
@@ -63,6 +60,7 @@ def options() -> tuple[list[str], xc.LossOptions]:
         "Hinge p",
         [1, 2],
         default=1,
+        required=True,
         key="p",
         bind="query-params",
         disabled="hinge" not in chosen,

@@ -20,6 +20,8 @@ OPTIMIZERS = {"sgd": "SGD", "adam": "Adam"}
 LEARNING_RATES = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0]
 WIDTHS = [4, 8, 16, 32, 64]  # with 3 layers of 64 on 2000 points a step costs ~20 ms: 1000 steps ~20 s
 IMBALANCES = [1, 2, 3, 5, 10, 20, 50, 100]
+# (min, max) of the numeric settings: the widgets' bounds, and what a link may give them
+CLASSES, NOISE, VAL, SEED, DEPTH, STEPS = (2, 6), (0, 50), (10, 50), (0, 9999), (1, 3), (50, 1000)
 DEFAULT_DATA, DEFAULT_TRAIN = ds.DataConfig(), tr.TrainConfig()
 KEEP = 16  # finished runs kept per server process: the same settings always give the same run
 
@@ -54,21 +56,20 @@ SHOWN_AS = {
     "points_shown": tf.POINTS.get,
 }
 BOUND = {  # what a link may give each setting, in the URL's terms (Streamlit sorts out the losses itself)
-    "eps": U.Number(0.0, 1.0),
-    "gamma": U.Number(0.0, 5.0),
+    **loss_options.BOUND,
     "data": U.Choice(tuple(KINDS)),
-    "classes": U.Number(2, 6, integer=True),
+    "classes": U.Number(*CLASSES, integer=True),
     "points": U.Number(ds.MIN_POINTS, ds.MAX_POINTS, integer=True),
-    "noise": U.Number(0, 50, integer=True),
+    "noise": U.Number(*NOISE, integer=True),
     "imbalance": U.Choice(tuple(map(str, IMBALANCES))),
-    "val": U.Number(10, 50, integer=True),
-    "seed": U.Number(0, 9999, integer=True),
+    "val": U.Number(*VAL, integer=True),
+    "seed": U.Number(*SEED, integer=True),
     "model": U.Choice(tuple(MODELS.values())),
     "width": U.Choice(tuple(map(str, WIDTHS))),
-    "depth": U.Number(1, 3, integer=True),
+    "depth": U.Number(*DEPTH, integer=True),
     "opt": U.Choice(tuple(OPTIMIZERS.values())),
     "lr": U.Choice(tuple(map(SHOWN_AS["lr"], LEARNING_RATES))),
-    "steps": U.Number(50, 1000, integer=True),
+    "steps": U.Number(*STEPS, integer=True),
     "curves": U.Choice(tuple(map(SHOWN_AS["curves"], tf.SPLITS))),
     "points_shown": U.Choice(tuple(map(SHOWN_AS["points_shown"], tf.POINTS))),
 }
@@ -111,7 +112,7 @@ def settings() -> tuple[ds.DataConfig, tr.TrainConfig]:
         with data_col:
             kind = st.segmented_control("Data", KINDS, default=DEFAULT_DATA.kind, required=True, key="data", **bound)
             classes_col, points_col = st.columns(2)
-            classes = classes_col.slider("Classes", 2, 6, DEFAULT_DATA.num_classes, key="classes", **bound)
+            classes = classes_col.slider("Classes", *CLASSES, DEFAULT_DATA.num_classes, key="classes", **bound)
             points = points_col.slider(
                 "Points",
                 ds.MIN_POINTS,
@@ -125,8 +126,7 @@ def settings() -> tuple[ds.DataConfig, tr.TrainConfig]:
             with st.expander("Noise, imbalance, split, seed", key=f"{P}.harder"):
                 noise = st.slider(
                     "Label noise",
-                    0,
-                    50,
+                    *NOISE,
                     0,
                     5,
                     format="%d %%",
@@ -142,11 +142,10 @@ def settings() -> tuple[ds.DataConfig, tr.TrainConfig]:
                     key="imbalance",
                     **bound,
                 )
-                val = st.slider("Validation share", 10, 50, 25, 5, format="%d %%", key="val", **bound)
+                val = st.slider("Validation share", *VAL, 25, 5, format="%d %%", key="val", **bound)
                 seed = st.number_input(
                     "Seed",
-                    0,
-                    9999,
+                    *SEED,
                     0,
                     1,
                     key="seed",
@@ -169,7 +168,9 @@ def settings() -> tuple[ds.DataConfig, tr.TrainConfig]:
             width = width_col.select_slider(
                 "Hidden width", WIDTHS, value=DEFAULT_TRAIN.width, key="width", disabled=linear, **bound
             )
-            depth = depth_col.slider("Hidden layers", 1, 3, DEFAULT_TRAIN.depth, key="depth", disabled=linear, **bound)
+            depth = depth_col.slider(
+                "Hidden layers", *DEPTH, DEFAULT_TRAIN.depth, key="depth", disabled=linear, **bound
+            )
         with train_col:
             optimizer = st.segmented_control(
                 "Optimiser",
@@ -193,8 +194,7 @@ def settings() -> tuple[ds.DataConfig, tr.TrainConfig]:
             )
             steps = steps_col.slider(
                 "Steps",
-                50,
-                1000,
+                *STEPS,
                 DEFAULT_TRAIN.steps,
                 50,
                 key="steps",

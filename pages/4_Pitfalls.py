@@ -83,7 +83,7 @@ def _forum_rows() -> tuple[np.ndarray, np.ndarray]:
 
 def _decode(query) -> UrlState:
     """Read this page's link once per session: bad parts give a message and their default."""
-    messages = [f"{m}; using the default" for m in U.check_bound(query, BOUND)]
+    messages = U.check_bound(query, BOUND)
     probs, probs_target = _forum_rows()
     acts, acts_target = ACTS.logits.copy(), ACTS.target.copy()
     weights = pf.inverse_frequency_weights(IMB.target, IMB.num_classes)
@@ -165,13 +165,12 @@ def table(
     *,
     label: str,
     help_text: str,
-    non_negative: bool,
     row_labels=None,
     decimals: int = 4,
 ) -> None:
-    """The editable table of `values` (R, C), with each row's target class when `target` is given:
-    ui/grid's table (an edit is sent when committed; st.data_editor waits ~150 ms), or in the
-    read-only figure view the same values (`ts.frame`) as a plain table."""
+    """The editable table of `values` (R, C), non-negative as every table here, with each row's target
+    class when `target` is given: ui/grid's table (an edit is sent when committed; st.data_editor
+    waits ~150 ms), or in the read-only figure view the same values (`ts.frame`) as a plain table."""
     if FIGURE_ONLY:
         config = number_columns(names, help_text, f"%.{decimals}f")
         where.dataframe(ts.frame, column_config=config, hide_index=row_labels is not None, width="stretch")
@@ -182,7 +181,7 @@ def table(
         options = tuple(str(n) for n in names)
         columns.insert(0, grid.Column("target", "target", "choice", "The true class.", options=options))
         rows = [[options[t], *row] for t, row in zip(np.asarray(target).tolist(), rows, strict=True)]
-    refused = grid.refused_cells(E.edits(key), columns, lambda v: E.parse_number(v, non_negative=non_negative))
+    refused = grid.refused_cells(E.edits(key), columns, lambda v: E.parse_number(v, non_negative=True))
     with where:
         grid.grid(
             key, label=label, columns=columns, rows=rows, version=ts.version, invalid=refused, row_labels=row_labels
@@ -234,7 +233,6 @@ def probs_tab() -> None:
         names,
         label="The forum's probabilities, one row per pixel",
         help_text="The probability of this class at this pixel (the model's softmax output).",
-        non_negative=True,
         row_labels=PIXELS,
     )
 
@@ -328,7 +326,6 @@ def rows_tab() -> None:
         names,
         label="Activations, one row per sample",
         help_text="The last layer's output for this class (no softmax).",
-        non_negative=False,
     )
 
     def reset():
@@ -536,7 +533,6 @@ def imbalance_tab() -> None:
                 names,
                 label="Custom class weights",
                 help_text="The weight of this class.",
-                non_negative=True,
                 row_labels=["weight"],
                 decimals=3,
             )

@@ -58,7 +58,7 @@ def url_state() -> dict:
     if key not in st.session_state:
         query = st.query_params.to_dict()
         st.session_state[key] = {
-            "messages": [f"{m}; using the default" for m in U.check_bound(query, BOUND)],
+            "messages": U.check_bound(query, BOUND),
             "mask": query.get("mask"),
         }
     return st.session_state[key]

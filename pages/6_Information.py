@@ -45,7 +45,7 @@ def _example(key: str) -> np.ndarray:
 
 def _decode(query) -> tuple[np.ndarray, list[str]]:
     """The (2, C) pair from the link's y and p, or the default example and a message."""
-    messages = [f"{m}; using the default" for m in U.check_bound(query, BOUND)]
+    messages = U.check_bound(query, BOUND)
     y_text, p_text = query.get("y"), query.get("p")
     if y_text is None and p_text is None:
         preset = query.get("preset")

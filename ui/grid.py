@@ -104,6 +104,8 @@ def grid(
         "invalid": [list(cell) for cell in invalid],
     }
     if row_labels is not None:
+        if len(row_labels) != len(rows):
+            raise ValueError(f"{len(row_labels)} row labels for {len(rows)} rows")
         data["row_labels"] = [str(label) for label in row_labels]
     _COMPONENT(key=key, data=data, default={STATE: {}}, on_edited_rows_change=_nothing, width="stretch")
 

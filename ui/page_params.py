@@ -4,8 +4,9 @@ pitfalls, images and information pages.
 Pure: no Streamlit. Two kinds of URL parameter live on these pages:
 
 * Widgets bound with `bind="query-params"`. Streamlit silently drops a value it cannot use (a
-  dtype of 'float128', a noise of 'abc') and shows the default. `check_bound` reads the raw
-  parameters first, so that the page can say so in a warning instead of failing silently.
+  dtype of 'float128', a noise of 'abc') and shows the default, and cuts a fraction off a whole
+  number. `check_bound` reads the raw parameters first, so that the page can say so in a warning
+  instead of failing silently; each message says what the widget shows instead.
 * Tables the page encodes itself (a probability tensor, a target mask): rows separated by ';',
   values by ',', parsed with `ui.state.parse_cell`, so a bad link names the value it could not read.
 """
@@ -23,6 +24,7 @@ from ui import state as S
 from ui.state import StateError
 
 MAX_PARAM_LENGTH = 20_000  # characters: a 32 x 32 mask of 3-digit labels needs about 4,100
+DEFAULT = "using the default"
 _INTEGER = re.compile(r"[+-]?\d{1,9}", re.ASCII)
 
 
@@ -35,7 +37,7 @@ class Choice:
     def problem(self, text: str) -> str | None:
         if text in self.options:
             return None
-        return f"is not one of {', '.join(self.options)}"
+        return f"is not one of {', '.join(self.options)}; {DEFAULT}"
 
 
 @dataclass(frozen=True)
@@ -52,11 +54,11 @@ class Number:
         try:
             value = float(text)
         except ValueError:
-            return f"is not {kind} ({bounds})"
+            return f"is not {kind} ({bounds}); {DEFAULT}"
         if not math.isfinite(value) or not self.low <= value <= self.high:
-            return f"is not {kind} from {bounds}"
+            return f"is not {kind} from {bounds}; {DEFAULT}"
         if self.integer and value != int(value):
-            return f"is not a whole number ({bounds})"
+            return f"is not a whole number; using {int(value)}"  # Streamlit drops the fraction
         return None
 
 
@@ -65,7 +67,7 @@ class Flag:
     """A bound toggle or checkbox: 'true' or 'false'."""
 
     def problem(self, text: str) -> str | None:
-        return None if text.lower() in ("true", "false") else "is not true or false"
+        return None if text.lower() in ("true", "false") else f"is not true or false; {DEFAULT}"
 
 
 Spec = Choice | Number | Flag
@@ -88,14 +90,15 @@ def _last(value) -> str | None:
 
 
 def check_bound(query: Mapping[str, object], specs: Mapping[str, Spec]) -> list[str]:
-    """Messages for the bound parameters in `query` that their widgets cannot use (Streamlit drops them)."""
+    """Messages for the bound parameters in `query` that their widgets cannot take as given, each
+    saying what the widget shows instead (Streamlit drops them without a word)."""
     messages = []
     for key, spec in specs.items():
         text = _last(query.get(key))
         if text is None:
             continue
         if len(text) > 200:
-            messages.append(f"'{key}' is too long")
+            messages.append(f"'{key}' is too long; {DEFAULT}")
             continue
         problem = spec.problem(text)
         if problem:

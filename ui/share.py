@@ -55,8 +55,7 @@ def bound_problems(prefix: str, specs: Mapping[str, U.Spec]) -> list[str]:
     session and before the widgets see it."""
     key = f"{prefix}.bound_problems"
     if key not in st.session_state:
-        problems = U.check_bound(st.query_params.to_dict(), specs)
-        st.session_state[key] = [f"{m}; using the default" for m in problems]
+        st.session_state[key] = U.check_bound(st.query_params.to_dict(), specs)
     return st.session_state[key]
 
 
@@ -121,14 +120,18 @@ def bound_values(
     for key, default in defaults.items():
         many = isinstance(default, list | tuple)
         if values is not None and key in values:
-            value = shown(key, values[key], many)
-        elif key in st.session_state:
-            value = shown(key, st.session_state[key], many)
+            value = shown(key, _or(values[key], default), many)
+        elif key in st.session_state:  # None: a choice left empty (a link's "key="), which shows the default
+            value = shown(key, _or(st.session_state[key], default), many)
         else:  # already text, as the URL holds it
             value = st.query_params.get_all(key) if many else st.query_params.get(key)
             value = shown(key, default, many) if value is None or value == [] else value
         out[key] = (value, shown(key, default, many))
     return out
+
+
+def _or(value: object, default: object) -> object:
+    return default if value is None else value
 
 
 Params = Mapping[str, str]

@@ -126,6 +126,8 @@ def test_rows_tab_shows_the_screwy_losses_and_the_normalised_ones():
     edit(at, "acts", {2: {"c0": 0.7}, 0: {"c1": -1.0}})
     assert any("row 0, column 'dog'" in e.value and "negative" in e.value for e in at.error)
     assert metrics(at) == oracle(changed, target)
+    (table,) = [json.loads(e.proto.json) for e in batch_tables(at)]
+    assert table["invalid"] == [[0, 2]]  # the refused cell is marked (the target column comes first)
 
 
 def torch_naive_and_stable(scale: int, shift: int, dtype: str, target: int) -> tuple[float, float]:

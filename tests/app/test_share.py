@@ -65,6 +65,28 @@ def test_a_fresh_page_shares_a_link_with_nothing_to_say(page):
     assert shared(at, page) == {}
 
 
+@pytest.mark.parametrize(
+    ("page", "key"),
+    [
+        ("pages/1_Playground.py", "reduction"),
+        ("pages/2_Compare.py", "p"),
+        (TRAINING, "curves"),
+        (TRAINING, "points_shown"),
+        (TRAINING, "model"),
+        (PITFALLS, "dtype"),
+        (IMAGES, "pixel_reduction"),
+        (INFORMATION, "unit"),
+    ],
+)
+def test_an_empty_choice_in_a_link_is_shared_as_its_default(page, key):
+    """A link's "key=" leaves a segmented control with no choice (Streamlit lets it through even with
+    required=True); the page uses the default, says so, and shares the default (no "key=None")."""
+    query = {key: ""} | ({"points": "100", "steps": "50"} if page == TRAINING else {})
+    at = open_page(page, query)
+    assert any(f"'{key}'" in w.value.replace("\\", "") for w in at.warning), [w.value for w in at.warning]
+    assert key not in shared(at, page)
+
+
 def test_information_link_and_figure():
     at = open_page(INFORMATION)
     at.button_group(key="unit").set_value("bits")

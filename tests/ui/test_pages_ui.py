@@ -113,10 +113,10 @@ def test_bound_parameter_checks_name_the_parameter_and_the_valid_values():
     specs["void"] = U.Flag()
     query = {"dtype": "float128", "noise": "abc", "n": "2.5", "void": "maybe", "other": "x"}
     assert U.check_bound(query, specs) == [
-        "'dtype' = 'float128' is not one of float64, float32",
-        "'noise' = 'abc' is not a number (0 to 3)",
-        "'n' = '2.5' is not a whole number (2 to 32)",
-        "'void' = 'maybe' is not true or false",
+        "'dtype' = 'float128' is not one of float64, float32; using the default",
+        "'noise' = 'abc' is not a number (0 to 3); using the default",
+        "'n' = '2.5' is not a whole number; using 2",
+        "'void' = 'maybe' is not true or false; using the default",
     ]
     assert U.check_bound({"dtype": "float32", "noise": "3", "n": "32", "void": "False"}, specs) == []
     assert U.check_bound({"noise": ["abc", "1.5"]}, specs) == []  # repeated: the last wins, as in Streamlit
