@@ -202,9 +202,9 @@ def workbench() -> None:
             icon=":material/lightbulb:",
         )
     left, right = st.columns(2)
-    left.plotly_chart(FIG.decomposition_bars(d), key=f"{P}.fig.stack", config=theme.PLOTLY_CONFIG)
-    right.plotly_chart(FIG.distribution_bars(d, names), key=f"{P}.fig.dist", config=theme.PLOTLY_CONFIG)
-    right.plotly_chart(FIG.term_bars(d, names), key=f"{P}.fig.terms", config=theme.PLOTLY_CONFIG)
+    FIG.decomposition_bars(d).show(left)
+    FIG.distribution_bars(d, names).show(right)
+    FIG.term_bars(d, names).show(right)
     right.caption("A KL term y log(y / p) is negative where p > y; the KL terms still sum to KL(y ‖ p) ≥ 0.")
     reading(d, unit)
     share.panel(P, "Information", own, {"unit": (unit, "nats")})
@@ -213,9 +213,7 @@ def workbench() -> None:
 def reading(d: dc.Decomposition, unit: str) -> None:
     st.subheader("What is a good loss?")
     scale = dc.loss_scale(d.num_classes, unit=unit)
-    st.plotly_chart(
-        FIG.loss_ruler(scale, here=d.cross_entropy, floor=d.entropy), key=f"{P}.fig.ruler", config=theme.PLOTLY_CONFIG
-    )
+    FIG.loss_ruler(scale, here=d.cross_entropy, floor=d.entropy).show(st)
     base = "e" if unit == "nats" else "2"
     st.markdown(
         f"- **The random-guess baseline is log C = {theme.fmt(d.baseline, 3)} {unit}** (C = {d.num_classes}): the "

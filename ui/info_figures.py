@@ -1,8 +1,13 @@
-"""Pure figure builders for the information page: xent_core.decomposition results in, plotly out.
+"""Pure figure builders for the information page: xent_core.decomposition results in, an SVG chart out.
+
+Drawn with the server-side kit (ui/svg.py), as on the playground and the comparison: each of these
+charts changes on every edit, and a plotly figure costs the browser ~60 ms to rebuild where an image
+costs one decode. Every value a chart shows is printed on it or in the page's metrics and table,
+and summarised in its `alt` text.
 
 The decomposition H(y, p) = H(y) + KL(y || p) is one stacked bar beside the entropy alone, so the
-shared part lines up; the uniform-guess baseline log C is a dashed line. Patterns and text labels
-carry what colour carries.
+shared part lines up; the uniform-guess baseline log C is a dashed line. Patterns, markers and text
+labels carry what colour carries.
 """
 
 from __future__ import annotations
@@ -10,216 +15,221 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import plotly.graph_objects as go
+import numpy as np
 
-from ui import theme
+from ui import svg, theme
+from ui.loss_figures import LEFT, axis_title, vertical_bars
+from ui.svg import Key, SvgChart
 from xent_core.decomposition import Decomposition, LossScale
 
-LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.16, xanchor="left", x=0)
 ENTROPY = theme.BLUE
 KL = theme.ORANGE
 PRED = theme.GREEN
+WIDTH, RIGHT = 440, 428  # px: ~0.8× on a 360 px phone
+BASELINE_DASH = "6 4"
+AXIS = "#c7ccd1"
 
 
 def _num(x: float, unit: str) -> str:
-    return f"{theme.fmt(x, 3)} {unit}"
+    return f"{theme.fmt(x, 3)} {unit}" if math.isfinite(x) else "∞"
 
 
-def decomposition_bars(d: Decomposition) -> go.Figure:
-    """Two stacked bars: H(y) alone, and H(y, p) = H(y) + KL(y || p); log C dashed across."""
+def _chart(canvas: svg.Canvas, title: str, alt: str) -> SvgChart:
+    return SvgChart(canvas.document(), title=title, alt=alt, width=canvas.width, height=canvas.height)
+
+
+def decomposition_bars(d: Decomposition) -> SvgChart:
+    """Two stacked bars: H(y) alone, and H(y, p) = H(y) + KL(y || p); log C dashed across.
+
+    An infinite KL (p = 0 where y > 0) is drawn to the top of the plot and labelled ∞.
+    """
+    unit, finite = d.unit, math.isfinite(d.kl)
+    canvas = svg.Canvas(WIDTH, 0)
+    keys = [
+        Key("H(y): the target's own uncertainty", ENTROPY),
+        Key("KL(y ‖ p): the prediction's excess", KL),
+        Key(f"uniform guess: log C = {_num(d.baseline, unit)}", theme.BASELINE, "line", BASELINE_DASH),
+    ]
+    y0 = svg.legend(canvas, keys, LEFT, 12, RIGHT) + 22  # room for the total above the bar
+    plot_h = 240
+    ticks = svg.nice_ticks(max(d.baseline, d.entropy + (d.kl if finite else d.baseline)) * 1.2 or 1.0)
+    top, step = ticks[-1], ticks[1] - ticks[0]
+
+    def y_of(v: float) -> float:
+        return y0 + plot_h - min(v, top) / top * plot_h
+
+    svg.y_axis(canvas, ticks, [svg.tick_label(t, step) for t in ticks], y_of, LEFT, RIGHT)
+    axis_title(canvas, unit, 12, y0 + plot_h / 2)
+    group_w = (RIGHT - LEFT) / 2
+    bar_w = group_w * 0.5
+    canvas.open_plot((0.0, 1.0), (LEFT, RIGHT), (0.0, top), (y0 + plot_h, y0))
+    kl_top = d.entropy + d.kl if finite else top
+    for g, (name, segments) in enumerate(
+        [("H(y)", [("entropy", 0.0, d.entropy)]), ("H(y, p)", [("entropy", 0.0, d.entropy), ("kl", d.entropy, kl_top)])]
+    ):
+        x = LEFT + g * group_w + (group_w - bar_w) / 2
+        for mark, lo, hi in segments:
+            color = ENTROPY if mark == "entropy" else KL
+            canvas.rect(x, y_of(hi), bar_w, y_of(lo) - y_of(hi), color, mark=mark)
+            if y_of(lo) - y_of(hi) >= 18:
+                value = d.entropy if mark == "entropy" else d.kl
+                mid = (y_of(lo) + y_of(hi)) / 2
+                canvas.text(x + bar_w / 2, mid, _num(value, unit), size=12, anchor="middle", fill=svg.ink_on(color))
+        canvas.text(x + bar_w / 2, y0 + plot_h + 12, name, size=12, anchor="middle")
+    canvas.line(
+        LEFT, y_of(d.baseline), RIGHT, y_of(d.baseline), theme.BASELINE, width=2, dash=BASELINE_DASH, mark="baseline"
+    )
+    canvas.close_plot()
+    canvas.line(LEFT, y0 + plot_h, RIGHT, y0 + plot_h, AXIS)
+    total = _num(d.cross_entropy, unit)
+    canvas.text(LEFT + 1.5 * group_w, y_of(kl_top) - 10, f"H(y, p) = {total}", size=12, anchor="middle", bold=True)
+    canvas.height = int(y0 + plot_h + 26)
+    alt = (
+        f"Two stacked bars. H(y) = {_num(d.entropy, unit)}; H(y, p) = {total}, of which H(y) "
+        f"{_num(d.entropy, unit)} and KL(y ‖ p) {_num(d.kl, unit)}. Uniform guess log C = {_num(d.baseline, unit)}."
+    )
+    return _chart(canvas, "H(y, p) = H(y) + KL(y ‖ p)", alt)
+
+
+def distribution_bars(d: Decomposition, class_names: Sequence[str]) -> SvgChart:
+    """The target y and the prediction p side by side, per class (p hatched)."""
+    canvas = svg.Canvas(WIDTH, 0)
+    keys = [Key("target y", ENTROPY), Key("prediction p (hatched)", PRED)]
+    y0 = svg.legend(canvas, keys, LEFT, 12, RIGHT) + 8
+    plot_h = 180
+    names = [str(n) for n in class_names]
+    hatched = np.tile([False, True], (len(names), 1))
+    series = [(ENTROPY, d.target), (PRED, d.prediction)]
+    vertical_bars(canvas, names, series, 1.0, y0=y0, plot_h=plot_h, right=RIGHT, hatched=hatched, percent=True)
+    canvas.height = int(y0 + plot_h + 24)
+    parts = [f"{names[c]}: y {d.target[c]:.1%}, p {d.prediction[c]:.1%}" for c in range(len(names))]
+    return _chart(canvas, "The two distributions", "Grouped bars, per class. " + svg.summary(parts[:8], len(parts)))
+
+
+def term_bars(d: Decomposition, class_names: Sequence[str]) -> SvgChart:
+    """Per class: −y log p (the cross-entropy term, a black tick) as −y log y (the entropy term, up from 0)
+    plus y log(y / p) (the KL term: stacked on it when positive, down from 0 when negative).
+
+    An infinite KL term (p = 0 where y > 0) is drawn to the top of the plot and labelled ∞.
+    """
     unit = d.unit
-    finite = math.isfinite(d.kl)
-    top = max(d.baseline, d.entropy + (d.kl if finite else d.baseline)) * 1.25 or 1.0
-    kl_height = d.kl if finite else top - d.entropy
-    cats = ["H(y)", "H(y, p)"]
-    data = [
-        dict(
-            type="bar",
-            name="H(y): the target's own uncertainty",
-            x=cats,
-            y=[d.entropy, d.entropy],
-            marker=dict(color=ENTROPY),
-            text=[_num(d.entropy, unit)] * 2,
-            textposition="inside",
-            insidetextanchor="middle",
-            hovertemplate="H(y) = %{y:.4f} " + unit + "<extra></extra>",
-        ),
-        dict(
-            type="bar",
-            name="KL(y ‖ p): the prediction's excess",
-            x=cats[1:],
-            y=[kl_height],
-            marker=dict(color=KL, pattern=dict(shape="/", fgcolor="white", bgcolor=KL, size=8, solidity=0.2)),
-            text=[_num(d.kl, unit) if finite else "∞ (p = 0 where y > 0)"],
-            textposition="inside",
-            insidetextanchor="middle",
-            hovertemplate=("KL = %{y:.4f} " + unit if finite else "KL = ∞") + "<extra></extra>",
-        ),
-        dict(
-            type="scatter",
-            mode="lines",
-            x=cats,
-            y=[d.baseline, d.baseline],
-            name=f"uniform guess: log C = {_num(d.baseline, unit)}",
-            line=dict(color=theme.BASELINE, dash="dash", width=2),
-            hoverinfo="name",
-        ),
+    canvas = svg.Canvas(WIDTH, 0)
+    keys = [
+        Key("−y log y (entropy term)", ENTROPY),
+        Key("y log(y / p) (KL term)", KL),
+        Key("−y log p (their sum)", theme.INK, "line"),
     ]
-    total = _num(d.cross_entropy, unit) if math.isfinite(d.cross_entropy) else "∞"
-    notes = [
-        dict(
-            x=cats[1],
-            y=min(d.entropy + kl_height, top),
-            text=f"<b>H(y, p) = {total}</b>",
-            showarrow=False,
-            yanchor="bottom",
-        )
+    y0 = svg.legend(canvas, keys, LEFT, 12, RIGHT) + 12
+    plot_h = 200
+    ent, kl, ce = d.entropy_terms, d.kl_terms, d.cross_entropy_terms
+    finite = np.isfinite(kl)
+    ups = ent + np.where(finite & (kl > 0), kl, 0.0)
+    downs = np.where(finite & (kl < 0), kl, 0.0)
+    hi = max(float(ups.max(initial=0.0)), float(np.max(ce[np.isfinite(ce)], initial=0.0)))
+    hi = hi if finite.all() else max(hi, float(d.baseline))
+    lo = float(downs.min(initial=0.0))
+    ticks = svg.nice_ticks(hi * 1.1 or 1.0)
+    step = ticks[1] - ticks[0]
+    below = [-(k + 1) * step for k in range(math.ceil(-lo * 1.1 / step))] if lo < 0 else []
+    ticks = sorted(below) + ticks
+    bottom, top = ticks[0], ticks[-1]
+
+    def y_of(v: float) -> float:
+        return y0 + (top - min(max(v, bottom), top)) / (top - bottom) * plot_h
+
+    svg.y_axis(canvas, ticks, [svg.tick_label(t, step) for t in ticks], y_of, LEFT, RIGHT)
+    axis_title(canvas, unit, 12, y0 + plot_h / 2)
+    names = [str(n) for n in class_names]
+    n = len(names)
+    group_w = (RIGHT - LEFT) / max(n, 1)
+    bar_w = group_w * 0.6
+    every = max(1, int(np.ceil(n * 44 / (RIGHT - LEFT))))
+    canvas.open_plot((0.0, 1.0), (LEFT, RIGHT), (bottom, top), (y0 + plot_h, y0))
+    for c in range(n):
+        x = LEFT + c * group_w + (group_w - bar_w) / 2
+        canvas.rect(x, y_of(ent[c]), bar_w, y_of(0) - y_of(ent[c]), ENTROPY, mark="entropy")
+        if not finite[c]:
+            canvas.rect(x, y0, bar_w, y_of(ent[c]) - y0, KL, mark="kl")
+            canvas.text(x + bar_w / 2, y0 - 8, "∞", size=13, anchor="middle", bold=True)
+        elif kl[c] >= 0:
+            canvas.rect(x, y_of(ent[c] + kl[c]), bar_w, y_of(ent[c]) - y_of(ent[c] + kl[c]), KL, mark="kl")
+        else:
+            canvas.rect(x, y_of(0), bar_w, y_of(kl[c]) - y_of(0), KL, mark="kl")
+        if np.isfinite(ce[c]):
+            canvas.line(x - 3, y_of(ce[c]), x + bar_w + 3, y_of(ce[c]), theme.INK, width=3, mark="ce")
+        if c % every == 0:
+            label = svg.clip(names[c], group_w * every, 11)
+            canvas.text(LEFT + (c + 0.5) * group_w, y0 + plot_h + 10, label, size=11, anchor="middle")
+    canvas.close_plot()
+    canvas.line(LEFT, y_of(0), RIGHT, y_of(0), AXIS)
+    canvas.height = int(y0 + plot_h + 24)
+    parts = [
+        f"{names[c]}: entropy term {theme.fmt(ent[c], 3)}, KL term {theme.fmt(kl[c], 3)}, "
+        f"cross-entropy term {theme.fmt(ce[c], 3)}"
+        for c in range(n)
     ]
-    return theme.figure(
-        data,
-        title="H(y, p) = H(y) + KL(y ‖ p)",
-        height=420,
-        legend=dict(LEGEND_BELOW, y=-0.12),
-        barmode="stack",
-        bargap=0.45,
-        annotations=notes,
-        yaxis=dict(range=[0, top], title=dict(text=unit)),
-        xaxis=dict(type="category"),
-    )
+    alt = f"Bars per class, in {unit}. " + svg.summary(parts[: svg.SUMMARY_ROWS], n)
+    return _chart(canvas, f"Each class's share ({unit})", alt)  # short for a phone: the caption says KL can be < 0
 
 
-def distribution_bars(d: Decomposition, class_names: Sequence[str]) -> go.Figure:
-    """The target y and the prediction p side by side, per class."""
-    names = [theme.safe_label(n) for n in class_names]
-    data = [
-        dict(
-            type="bar",
-            name="target y",
-            x=names,
-            y=d.target.tolist(),
-            marker=dict(color=ENTROPY),
-            hovertemplate="%{x}: y = %{y:.4f}<extra></extra>",
-        ),
-        dict(
-            type="bar",
-            name="prediction p",
-            x=names,
-            y=d.prediction.tolist(),
-            marker=dict(color=PRED, pattern=dict(shape=".", fgcolor="white", bgcolor=PRED, size=6, solidity=0.3)),
-            hovertemplate="%{x}: p = %{y:.4f}<extra></extra>",
-        ),
-    ]
-    return theme.figure(
-        data,
-        title="The two distributions",
-        height=300,
-        barmode="group",
-        xaxis=dict(type="category"),
-        yaxis=dict(range=[0, 1.02], tickformat=".0%"),
-    )
+def _marker(canvas: svg.Canvas, kind: str, x: float, y: float, color: str, mark: str, *, size: float = 7) -> None:
+    r = size
+    if kind == "diamond":
+        canvas.polygon([(x, y - r), (x + r, y), (x, y + r), (x - r, y)], color, mark=mark)
+    elif kind == "triangle":
+        canvas.polygon([(x, y - r), (x + r, y + r * 0.8), (x - r, y + r * 0.8)], color, mark=mark)
+    else:  # a cross
+        canvas.line(x - r, y - r, x + r, y + r, color, width=3, mark=mark)
+        canvas.line(x - r, y + r, x + r, y - r, color, width=3)
 
 
-def term_bars(d: Decomposition, class_names: Sequence[str]) -> go.Figure:
-    """Per class: −y log p (cross-entropy term) split into −y log y and y log(y / p) (which can be negative)."""
-    names = [theme.safe_label(n) for n in class_names]
-    kl = [v if math.isfinite(v) else None for v in d.kl_terms.tolist()]
-    data = [
-        dict(
-            type="bar",
-            name="−y log y (entropy term)",
-            x=names,
-            y=d.entropy_terms.tolist(),
-            marker=dict(color=ENTROPY),
-            hovertemplate="%{x}: %{y:.4f}<extra>entropy term</extra>",
-        ),
-        dict(
-            type="bar",
-            name="y log(y / p) (KL term)",
-            x=names,
-            y=kl,
-            marker=dict(color=KL, pattern=dict(shape="/", fgcolor="white", bgcolor=KL, size=8, solidity=0.2)),
-            hovertemplate="%{x}: %{y:.4f}<extra>KL term</extra>",
-        ),
-        dict(
-            type="scatter",
-            mode="markers",
-            name="−y log p (their sum)",
-            x=names,
-            y=[v if math.isfinite(v) else None for v in d.cross_entropy_terms.tolist()],
-            marker=dict(symbol="diamond", size=11, color=theme.INK),
-            hovertemplate="%{x}: %{y:.4f}<extra>cross-entropy term</extra>",
-        ),
-    ]
-    return theme.figure(
-        data,
-        title=f"Each class's share ({d.unit})",  # short for a phone: the page's caption says KL terms can be < 0
-        height=330,
-        legend=LEGEND_BELOW,
-        barmode="relative",
-        xaxis=dict(type="category"),
-        yaxis=dict(title=dict(text=d.unit)),
-    )
-
-
-def loss_ruler(scale: LossScale, *, here: float | None = None, floor: float | None = None) -> go.Figure:
-    """A number line of losses: the loss each probability of the true class costs, log C, and this example."""
+def loss_ruler(scale: LossScale, *, here: float | None = None, floor: float | None = None) -> SvgChart:
+    """A number line of losses: the loss each probability of the true class costs, log C (a diamond),
+    the floor H(y) (a triangle) and this example's H(y, p) (a cross)."""
     unit = scale.unit
-    xs = scale.losses.tolist()
-    labels = [
-        f"p = {p:.3g}" if abs(p - 1 / scale.num_classes) > 1e-12 else f"p = 1/{scale.num_classes}" for p in scale.probs
-    ]
-    data = [
-        dict(
-            type="scatter",
-            mode="markers+text",
-            x=xs,
-            y=[0] * len(xs),
-            text=labels,
-            textposition=["top center" if i % 2 == 0 else "bottom center" for i in range(len(labels))],
-            marker=dict(symbol="line-ns-open", size=18, line=dict(width=2, color=theme.INK)),
-            name="probability given to the true class",
-            hovertemplate="%{text}: loss %{x:.4f} " + unit + "<extra></extra>",
-            showlegend=False,
-        ),
-        dict(
-            type="scatter",
-            mode="markers",
-            x=[scale.baseline],
-            y=[0],
-            marker=dict(symbol="diamond", size=14, color=theme.BASELINE),
-            name=f"uniform guess log C = {_num(scale.baseline, unit)}",
-            hoverinfo="name",
-        ),
+    canvas = svg.Canvas(WIDTH, 0)
+    points = [
+        ("baseline", "diamond", theme.BASELINE, scale.baseline, f"uniform guess log C = {_num(scale.baseline, unit)}")
     ]
     if floor is not None and math.isfinite(floor):
-        data.append(
-            dict(
-                type="scatter",
-                mode="markers",
-                x=[floor],
-                y=[0],
-                marker=dict(symbol="triangle-up", size=14, color=ENTROPY),
-                name=f"floor H(y) = {_num(floor, unit)}",
-                hoverinfo="name",
-            )
-        )
+        points.append(("floor", "triangle", ENTROPY, floor, f"floor H(y) = {_num(floor, unit)}"))
     if here is not None and math.isfinite(here):
-        data.append(
-            dict(
-                type="scatter",
-                mode="markers",
-                x=[here],
-                y=[0],
-                marker=dict(symbol="x", size=14, color=KL, line=dict(width=2, color=KL)),
-                name=f"this example H(y, p) = {_num(here, unit)}",
-                hoverinfo="name",
-            )
-        )
-    right = max(xs + [scale.baseline] + ([here] if here is not None and math.isfinite(here) else [])) * 1.1
-    return theme.figure(
-        data,
-        title="Reading a loss: the probability it gives the true class",
-        height=230,
-        xaxis=dict(range=[-0.12 * right, right], title=dict(text=f"loss ({unit})")),
-        yaxis=dict(visible=False, range=[-0.6, 1.2]),
+        points.append(("here", "cross", KL, here, f"this example H(y, p) = {_num(here, unit)}"))
+    y = 12.0
+    for mark, kind, color, _, label in points:  # a legend of the markers themselves, one per line
+        _marker(canvas, kind, LEFT - 30, y, color, f"key-{mark}", size=5)
+        canvas.text(LEFT - 18, y, label, size=12)
+        y += 20
+    y0 = y + 12
+    losses = [float(v) for v in scale.losses]
+    right_value = max([*losses, *(v for *_, v, _ in points)]) * 1.08 or 1.0
+    left_px, right_px = LEFT - 30, RIGHT - 10
+
+    def x_of(v: float) -> float:
+        return left_px + min(v, right_value) / right_value * (right_px - left_px)
+
+    axis_y = y0 + 30
+    canvas.open_plot((0.0, right_value), (left_px, right_px), (0.0, 1.0), (axis_y, axis_y - 1))
+    canvas.line(left_px, axis_y, right_px, axis_y, theme.INK, width=1.5)
+    for i, (p, loss) in enumerate(zip(scale.probs, losses, strict=True)):
+        x = x_of(loss)
+        canvas.line(x, axis_y - 9, x, axis_y + 9, theme.INK, width=2, mark="tick")
+        label = f"p = 1/{scale.num_classes}" if abs(p - 1 / scale.num_classes) <= 1e-12 else f"p = {p:.3g}"
+        canvas.text(x, axis_y - 20 if i % 2 == 0 else axis_y + 20, label, size=11, anchor="middle")
+    for mark, kind, color, value, _ in points:
+        _marker(canvas, kind, x_of(value), axis_y, color, mark)
+    canvas.close_plot()
+    ticks = svg.nice_ticks(right_value)
+    ticks = [t for t in ticks if t <= right_value]
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    for t in ticks:
+        canvas.text(x_of(t), axis_y + 42, svg.tick_label(t, step), size=11, anchor="middle", fill=svg.MUTED)
+    canvas.text((left_px + right_px) / 2, axis_y + 60, f"loss ({unit})", size=11, anchor="middle", fill=svg.MUTED)
+    canvas.height = int(axis_y + 72)
+    marks = ", ".join(f"p = {p:.3g}: {theme.fmt(v, 3)}" for p, v in zip(scale.probs, losses, strict=True))
+    alt = (
+        f"A number line of losses in {unit}. The loss when the true class gets probability {marks}. "
+        + "; ".join(label for *_, label in points)
+        + "."
     )
+    return _chart(canvas, "Reading a loss: the probability it gives the true class", alt)

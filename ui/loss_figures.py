@@ -39,7 +39,7 @@ def loss_key(key: str) -> Key:
     return Key(loss_label(key), color, "line", dash)
 
 
-def _axis_title(canvas: svg.Canvas, text: str, x: float, y_mid: float) -> None:
+def axis_title(canvas: svg.Canvas, text: str, x: float, y_mid: float) -> None:
     canvas.text(x, y_mid, text, size=11, anchor="middle", fill=svg.MUTED, rotate=-90)
 
 
@@ -48,7 +48,7 @@ def _finite_top(*arrays) -> float:
     return max(tops, default=0.0)
 
 
-def _vertical_bars(
+def vertical_bars(
     canvas: svg.Canvas,
     groups: Sequence[str],
     series: Sequence[tuple[str, np.ndarray]],
@@ -109,8 +109,8 @@ def loss_bars_by_sample(results: Mapping[str, LossResult], row_labels: Sequence[
     plot_h = 220
     top = _finite_top(*(r.per_sample for r in results.values())) * 1.05
     series = [(LOSS_STYLE[key][0], r.per_sample) for key, r in results.items()]
-    _vertical_bars(canvas, row_labels, series, top, y0=y0, plot_h=plot_h, right=right)
-    _axis_title(canvas, "loss", 12, y0 + plot_h / 2)
+    vertical_bars(canvas, row_labels, series, top, y0=y0, plot_h=plot_h, right=right)
+    axis_title(canvas, "loss", 12, y0 + plot_h / 2)
     canvas.height = int(y0 + plot_h + 24)
     rows = [
         f"{row_labels[n]}: "
@@ -167,7 +167,7 @@ def sweep_chart(sweep: Sweep, here: float, *, x: str = "margin") -> SvgChart:
         for t in x_ticks:
             canvas.line(float(x_of(t)), y0, float(x_of(t)), y0 + plot_h, svg.GRID)
         svg.y_axis(canvas, ticks, [svg.tick_label(t, step) for t in ticks], y_of, LEFT, right)
-        _axis_title(canvas, title, 12, y0 + plot_h / 2)
+        axis_title(canvas, title, 12, y0 + plot_h / 2)
         canvas.open_plot((lo, hi), (LEFT, right), (0.0, top), (y0 + plot_h, y0))
         for key, values in curves.items():
             color, dash = LOSS_STYLE[key]
@@ -319,7 +319,7 @@ def _landscape_panel(land: Landscape, title: str, names: tuple[str, str, str], z
     )
     for v in (v0, (v0 + v1) / 2, v1):
         canvas.text(x0 - 4, float(py(v)), f"{v:.3g}", size=10, anchor="end", fill=svg.MUTED)
-    _axis_title(canvas, svg.clip(f"z({name_b}) − z({name_t})", side, 11), 12, y0 + side / 2)
+    axis_title(canvas, svg.clip(f"z({name_b}) − z({name_t})", side, 11), 12, y0 + side / 2)
 
     bx = x0 + side + 10
     stops = "".join(f'<stop offset="{1 - s:g}" stop-color="{c}"/>' for s, c in reversed(SEQUENTIAL))
@@ -349,7 +349,7 @@ def multilabel_bars(ml: MultiLabel, row: int, labels: np.ndarray, class_names: S
     series = [(theme.BLUE, ml.sigmoid_probs[row]), (theme.ORANGE, ml.softmax_probs[row])]
     names = [str(x) for x in class_names]
     hatched = np.column_stack([true, true])
-    _vertical_bars(canvas, names, series, 1.0, y0=y0, plot_h=plot_h, right=right, hatched=hatched, percent=True)
+    vertical_bars(canvas, names, series, 1.0, y0=y0, plot_h=plot_h, right=right, hatched=hatched, percent=True)
     half = y0 + plot_h / 2
     canvas.line(LEFT, half, right, half, theme.INK, width=1.2, dash="2 3", mark="half")
     canvas.height = int(y0 + plot_h + 24)

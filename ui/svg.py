@@ -213,6 +213,14 @@ class Canvas:
             f"{_stroke(stroke, width, dash, mark)}/>"
         )
 
+    def polygon(self, points, fill, *, stroke=None, mark=None) -> None:
+        """A filled polygon through the (x, y) points (a marker: a diamond, a triangle)."""
+        extra = f' stroke="{stroke}" stroke-width="1"' if stroke else ""
+        if mark:
+            extra += f' class="{mark}"'
+        coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+        self.parts.append(f'<polygon points="{coords}" fill="{fill}"{extra}/>')
+
     def image(self, x, y, w, h, href: str) -> None:
         """A raster (a data: URL from png_data_url) stretched over the box; the browser smooths it."""
         self.parts.append(

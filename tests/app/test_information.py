@@ -43,6 +43,11 @@ def edit(at, rows: dict):
     return run(at)
 
 
+def chart_alts(at) -> list[str]:
+    """The alt texts of the page's charts (SVG images), in page order."""
+    return [img.alt for element in at.get("image") for img in element.proto.imgs]
+
+
 @pytest.fixture
 def page():
     return open_page(PAGE)
@@ -53,8 +58,13 @@ def test_opens_on_a_soft_target_with_torchs_numbers(page):
     assert any(s.value.startswith("PyTorch agrees") for s in page.success)
     assert not page.warning
     assert not page.error
-    spec = {c.key: c.proto.spec for c in page.get("plotly_chart")}
-    assert {"info.fig.stack", "info.fig.dist", "info.fig.terms", "info.fig.ruler"} <= set(spec)
+    assert [alt.split(".")[0] for alt in chart_alts(page)] == [
+        "Two stacked bars",
+        "Grouped bars, per class",
+        "Bars per class, in nats",
+        "A number line of losses in nats",
+    ]
+    assert not page.get("plotly_chart")  # the charts are server-drawn SVG (ui/info_figures.py)
 
 
 def test_bits_divide_every_value_by_log_2(page):
@@ -62,6 +72,9 @@ def test_bits_divide_every_value_by_log_2(page):
     at = run(page)
     assert metrics(at) == oracle(DEFAULT_Y, DEFAULT_P, "bits")
     assert metrics(at)["Uniform guess log C, bits"] == shown(math.log2(3))
+    in_units = [alt for alt in chart_alts(at) if not alt.startswith("Grouped bars")]  # y and p are in %
+    assert len(in_units) == 3
+    assert all("bits" in alt and "nats" not in alt for alt in in_units)  # the charts follow the unit
 
 
 def test_editing_normalises_and_a_zero_prediction_on_a_wanted_class_costs_infinity(page):
@@ -73,6 +86,7 @@ def test_editing_normalises_and_a_zero_prediction_on_a_wanted_class_costs_infini
     got = metrics(at)
     assert got["Cross-entropy H(y, p), nats"] == "∞"
     assert got["KL(y ‖ p), nats"] == "∞"
+    assert "H(y, p) = ∞" in chart_alts(at)[0]  # the charts follow the edit
     y = torch.tensor(DEFAULT_Y)
     assert float(-torch.xlogy(y, torch.tensor([0.0, 0.4, 0.2])).sum()) == math.inf  # torch agrees
     assert any("probability 0 to a class the target wants" in i.value for i in at.info)

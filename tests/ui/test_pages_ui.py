@@ -1,4 +1,4 @@
-"""The pitfalls, images and information pages' pure UI pieces: figure specs are valid plotly, URL codecs
+"""The pitfalls, images and information pages' pure UI pieces: plotly figure specs are valid, URL codecs
 round-trip, bound-parameter checks and table-edit replays say what is wrong and keep the last valid value."""
 
 from __future__ import annotations
@@ -11,12 +11,10 @@ from hypothesis.extra import numpy as hnp
 
 import xent_core as xc
 from ui import image_figures as IF
-from ui import info_figures as INF
 from ui import page_params as U
 from ui import pitfalls_figures as PF
 from ui import table_edits as E
 from ui.state import StateError
-from xent_core import decomposition as dc
 from xent_core import images as im
 from xent_core import pitfalls as pf
 
@@ -32,8 +30,6 @@ def _figures():
     cw = pf.class_weighting(pf.IMBALANCED.logits, pf.IMBALANCED.target, np.array([1.0, 2.0, 8.0]))
     scene = im.blob_scene(8, 8, 3, seed=1)
     px = im.pixel_losses(scene.logits, scene.target, ignore_index=im.VOID)
-    d = dc.decompose([0.6, 0.3, 0.1], [0.4, 0.4, 0.2])
-    inf = dc.decompose([0.5, 0.5, 0.0], [1.0, 0.0, 0.0])
     return {
         "double_softmax": PF.double_softmax_bars(
             PF.pixel_rows(r.probs), PF.pixel_rows(r.double_softmax), FORUM.target.reshape(-1), labels, ["a", "<b>", "c"]
@@ -46,11 +42,6 @@ def _figures():
         "loss_map": IF.loss_map(px.per_pixel[0], px.ignored[0]),
         "class_bars": IF.class_loss_bars(px.class_loss, px.class_count, px.baseline, scene.class_names),
         "pixel_bars": IF.pixel_bars(px.probs[0, :, 0, 0], 1, scene.class_names, im.VOID),
-        "decomposition": INF.decomposition_bars(d),
-        "decomposition_inf": INF.decomposition_bars(inf),
-        "distributions": INF.distribution_bars(d, ["x", "y", "z"]),
-        "terms": INF.term_bars(inf, ["x", "y", "z"]),
-        "ruler": INF.loss_ruler(dc.loss_scale(3), here=d.cross_entropy, floor=d.entropy),
     }
 
 
