@@ -94,7 +94,7 @@ def decomposition_bars(d: Decomposition) -> SvgChart:
 def distribution_bars(d: Decomposition, class_names: Sequence[str]) -> SvgChart:
     """The target y and the prediction p side by side, per class (p hatched)."""
     canvas = svg.Canvas(WIDTH, 0)
-    keys = [Key("target y", ENTROPY), Key("prediction p (hatched)", PRED)]
+    keys = [Key("target y", ENTROPY), Key("prediction p (hatched)", PRED, "hatched")]
     y0 = svg.legend(canvas, keys, LEFT, 12, RIGHT) + 8
     plot_h = 180
     names = [str(n) for n in class_names]
@@ -128,7 +128,9 @@ def term_bars(d: Decomposition, class_names: Sequence[str]) -> SvgChart:
     hi = max(float(ups.max(initial=0.0)), float(np.max(ce[np.isfinite(ce)], initial=0.0)))
     hi = hi if finite.all() else max(hi, float(d.baseline))
     lo = float(downs.min(initial=0.0))
-    ticks = svg.nice_ticks(hi * 1.1 or 1.0)
+    # at least a twentieth of log C tall: near-perfect predictions have terms of 1e-9, which would
+    # otherwise fill the chart and print six equal tick labels
+    ticks = svg.nice_ticks(max(hi * 1.1, 0.05 * d.baseline))
     step = ticks[1] - ticks[0]
     below = [-(k + 1) * step for k in range(math.ceil(-lo * 1.1 / step))] if lo < 0 else []
     ticks = sorted(below) + ticks
@@ -202,7 +204,10 @@ def loss_ruler(scale: LossScale, *, here: float | None = None, floor: float | No
         y += 20
     y0 = y + 12
     losses = [float(v) for v in scale.losses]
-    right_value = max([*losses, *(v for *_, v, _ in points)]) * 1.08 or 1.0
+    # the scale ends a little past log C (and the floor); an H(y, p) far beyond sits at the right edge,
+    # said in words, so that a huge loss does not squeeze the probability marks into a corner
+    fixed = max([*losses, *(v for mark, *_, v, _ in points if mark != "here")]) * 1.08 or 1.0
+    right_value = max(fixed, min(here, 2.5 * fixed)) * 1.04 if here is not None and math.isfinite(here) else fixed
     left_px, right_px = LEFT - 30, RIGHT - 10
 
     def x_of(v: float) -> float:
@@ -211,13 +216,19 @@ def loss_ruler(scale: LossScale, *, here: float | None = None, floor: float | No
     axis_y = y0 + 30
     canvas.open_plot((0.0, right_value), (left_px, right_px), (0.0, 1.0), (axis_y, axis_y - 1))
     canvas.line(left_px, axis_y, right_px, axis_y, theme.INK, width=1.5)
-    for i, (p, loss) in enumerate(zip(scale.probs, losses, strict=True)):
+    row_end = {-20: -math.inf, 20: -math.inf}  # labels alternate above and below; where they would still
+    for i, (p, loss) in enumerate(zip(scale.probs, losses, strict=True)):  # touch, the later one is left out
         x = x_of(loss)
         canvas.line(x, axis_y - 9, x, axis_y + 9, theme.INK, width=2, mark="tick")
         label = f"p = 1/{scale.num_classes}" if abs(p - 1 / scale.num_classes) <= 1e-12 else f"p = {p:.3g}"
-        canvas.text(x, axis_y - 20 if i % 2 == 0 else axis_y + 20, label, size=11, anchor="middle")
+        half, dy = svg.text_width(label, 11) / 2, -20 if i % 2 == 0 else 20
+        if x - half >= row_end[dy] + 6 or label.startswith("p = 1/"):  # the 1/C mark is always named
+            canvas.text(x, axis_y + dy, label, size=11, anchor="middle", mark="p-label")
+            row_end[dy] = x + half
     for mark, kind, color, value, _ in points:
         _marker(canvas, kind, x_of(value), axis_y, color, mark)
+        if value > right_value:
+            canvas.text(x_of(value) - 10, axis_y - 18, "off the scale →", size=11, anchor="end", fill=color)
     canvas.close_plot()
     ticks = svg.nice_ticks(right_value)
     ticks = [t for t in ticks if t <= right_value]

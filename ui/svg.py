@@ -241,9 +241,12 @@ class Canvas:
     def close_plot(self) -> None:
         self.parts.append("</g>")
 
-    def text(self, x, y, content: str, *, size=12.0, anchor="start", fill=theme.INK, bold=False, rotate=None) -> None:
+    def text(
+        self, x, y, content: str, *, size=12.0, anchor="start", fill=theme.INK, bold=False, rotate=None, mark=None
+    ) -> None:
         """Text centred vertically on y; `content` is escaped (user text is safe here)."""
         weight = ' font-weight="600"' if bold else ""
+        weight += f' class="{mark}"' if mark else ""
         turn = f' transform="rotate({rotate:g} {x:.1f} {y:.1f})"' if rotate else ""
         self.parts.append(
             f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size:g}" text-anchor="{anchor}" dominant-baseline="central" '
@@ -273,8 +276,9 @@ def add_hatch(canvas: Canvas) -> str:
 
 
 class Key(NamedTuple):
-    """One legend entry: kind "box" (a filled square), "hatch" (the target hatch over white, outlined)
-    or "line" (a line in the colour, dashed by `dash`)."""
+    """One legend entry: kind "box" (a filled square), "hatch" (the target hatch over white, outlined;
+    `color` is the hatch's fill reference), "hatched" (a square in the colour under the hatch, which
+    the chart defines with `add_hatch`) or "line" (a line in the colour, dashed by `dash`)."""
 
     label: str
     color: str
@@ -297,6 +301,9 @@ def legend(canvas: Canvas, keys: list[Key], x0: float, y: float, x_max: float) -
         elif key.kind == "hatch":
             canvas.rect(x + 2, y - 5, 10, 10, "white", stroke=theme.INK, stroke_width=1.5, mark="key")
             canvas.rect(x + 2, y - 5, 10, 10, key.color, mark="key")
+        elif key.kind == "hatched":
+            canvas.rect(x + 2, y - 5, 10, 10, key.color, mark="key")
+            canvas.rect(x + 2, y - 5, 10, 10, f"url(#{HATCH_ID})", mark="key")
         else:
             canvas.rect(x + 2, y - 5, 10, 10, key.color, mark="key")
         canvas.text(x + swatch + 4, y, label, size=size)

@@ -3,6 +3,7 @@ decomposition they draw: every bar, tick and marker sits where its value says, t
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -12,6 +13,7 @@ from tests import svg_reader
 from tests.svg_reader import NS
 from tests.ui.test_loss_figures import well_formed
 from ui import info_figures as INF
+from ui import svg
 from xent_core import decomposition as dc
 
 SOFT = dc.decompose([0.6, 0.3, 0.1], [0.4, 0.4, 0.2])
@@ -128,3 +130,42 @@ def test_the_ruler_leaves_out_what_is_not_finite():
     kinds = {el.get("class") for el in svg_reader.parse(chart.svg).iter() if el.get("class")}
     assert {"baseline", "floor"} <= kinds
     assert "here" not in kinds
+
+
+@pytest.mark.parametrize("miss", [1e-6, 1e-8, 1e-12])
+def test_a_near_perfect_prediction_keeps_a_readable_axis(miss):
+    """Terms of 1e-9 nats do not fill the chart: the axis keeps a twentieth of log C and distinct labels."""
+    chart = INF.term_bars(dc.decompose([1.0, 0.0], [1.0, miss]), ["a", "b"])
+    plot = plot_of(chart)
+    labels = [t for t in svg_reader.texts(svg_reader.parse(chart.svg)) if t[:1].isdigit() or t[:1] == "-"]
+    assert len(labels) == len(set(labels)) >= 3, labels
+    assert float(plot.element.get("data-y").split()[1]) >= 0.05 * math.log(2)
+
+
+@pytest.mark.parametrize("here", [4.0, 13.8])
+def test_a_huge_loss_does_not_squeeze_the_ruler(here):
+    scale = dc.loss_scale(3)
+    chart = INF.loss_ruler(scale, here=here, floor=0.0)
+    plot = plot_of(chart)
+    xs = sorted(float(el.get("x1")) for el in plot.element.iter(f"{NS}line") if el.get("class") == "tick")
+    gaps = np.diff(xs)
+    assert gaps.min() >= 8, gaps  # px between the probability marks: their labels alternate above and below
+    far = here > 2.5 * 1.08 * scale.baseline
+    assert ("off the scale →" in svg_reader.texts(svg_reader.parse(chart.svg))) == far
+    assert f"this example H(y, p) = {here:.3f} nats" in chart.alt
+
+
+@pytest.mark.parametrize(
+    ("classes", "unit", "here"), [(3, "nats", 13.8), (3, "nats", 2.5), (2, "bits", 0.2), (10, "nats", 30)]
+)
+def test_ruler_labels_never_overlap_and_always_name_log_c(classes, unit, here):
+    chart = INF.loss_ruler(dc.loss_scale(classes, unit=unit), here=here, floor=0.0)
+    labels = [el for el in svg_reader.parse(chart.svg).iter(f"{NS}text") if el.get("class") == "p-label"]
+    for row in {el.get("y") for el in labels}:
+        extents = sorted(
+            (float(el.get("x")) - svg.text_width(el.text, 11) / 2, float(el.get("x")) + svg.text_width(el.text, 11) / 2)
+            for el in labels
+            if el.get("y") == row
+        )
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(extents)), extents
+    assert f"p = 1/{classes}" in [el.text for el in labels]
