@@ -73,6 +73,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import sync_playwright
 
@@ -437,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    results = {}
+    results, failed = {}, []
     with contextlib.ExitStack() as stack:
         app_url = stack.enter_context(app_server())
         if "baseline" in args.pages:  # Streamlit's default settings: run from a folder with no .streamlit/
@@ -449,16 +450,23 @@ def main(argv: list[str] | None = None) -> int:
         log(f"server {app_url}; {env}")
         for page_name in args.pages:
             base_url = baseline_url if page_name == "baseline" else app_url
-            samples = measure_edits(browser, base_url, page_name, args.runs, args.quiet_ms, log)
-            samples["cold_load"] = measure_cold_loads(browser, base_url, page_name, args.loads, log)
+            try:
+                samples = measure_edits(browser, base_url, page_name, args.runs, args.quiet_ms, log)
+                samples["cold_load"] = measure_cold_loads(browser, base_url, page_name, args.loads, log)
+            except PlaywrightError as err:  # one broken page (a timeout, a crash) does not cost the others' figures
+                log(f"{page_name}: FAILED, left out of the table: {str(err).splitlines()[0]}")
+                failed.append(page_name)
+                continue
             results.update({f"{page_name}:{kind}": summary(values) for kind, values in samples.items()})
         browser.close()
 
     print(markdown(results))
+    if failed:
+        print(f"\nNot measured (see the log): {', '.join(failed)}")
     if args.json:
-        payload = {"environment": env, "quiet_ms": args.quiet_ms, "results": results}
+        payload = {"environment": env, "quiet_ms": args.quiet_ms, "results": results, "failed": failed}
         args.json.write_text(json.dumps(payload, indent=2) + "\n")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
