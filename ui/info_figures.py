@@ -1,9 +1,10 @@
 """Pure figure builders for the information page: xent_core.decomposition results in, an SVG chart out.
 
 Drawn with the server-side kit (ui/svg.py), as on the playground and the comparison: each of these
-charts changes on every edit, and a plotly figure costs the browser ~60 ms to rebuild where an image
-costs one decode. Every value a chart shows is printed on it or in the page's metrics and table,
-and summarised in its `alt` text.
+charts changes on every edit, and a plotly figure costs the browser tens of ms to rebuild where an image
+costs one decode. What hover gave is printed instead: the totals on the bars and in the page's
+metrics, y and p in its table, each class's cross-entropy term over its tick (up to six classes);
+every value is also in the charts' `alt` text.
 
 The decomposition H(y, p) = H(y) + KL(y || p) is one stacked bar beside the entropy alone, so the
 shared part lines up; the uniform-guess baseline log C is a dashed line. Patterns, markers and text
@@ -159,6 +160,9 @@ def term_bars(d: Decomposition, class_names: Sequence[str]) -> SvgChart:
             canvas.rect(x, y_of(0), bar_w, y_of(kl[c]) - y_of(0), KL, mark="kl")
         if np.isfinite(ce[c]):
             canvas.line(x - 3, y_of(ce[c]), x + bar_w + 3, y_of(ce[c]), theme.INK, width=3, mark="ce")
+            if n <= 6:  # each class's share of the loss, printed while there is room
+                above = min(y_of(ce[c]), y_of(ups[c]))
+                canvas.text(x + bar_w / 2, above - 9, theme.fmt(ce[c], 3), size=11, anchor="middle", mark="ce-value")
         if c % every == 0:
             label = svg.clip(names[c], group_w * every, 11)
             canvas.text(LEFT + (c + 0.5) * group_w, y0 + plot_h + 10, label, size=11, anchor="middle")

@@ -169,3 +169,14 @@ def test_ruler_labels_never_overlap_and_always_name_log_c(classes, unit, here):
         )
         assert all(a[1] <= b[0] for a, b in itertools.pairwise(extents)), extents
     assert f"p = 1/{classes}" in [el.text for el in labels]
+
+
+def test_each_class_cross_entropy_term_is_printed_while_there_is_room():
+    d = NEGATIVE_TERMS
+    values = [el.text for el in svg_reader.parse(INF.term_bars(d, ["x", "y", "z"]).svg).iter(f"{NS}text")]
+    assert [v for v in values if v in {f"{t:.3f}" for t in d.cross_entropy_terms}] == [
+        f"{t:.3f}" for t in d.cross_entropy_terms
+    ]
+    many = dc.decompose(np.full(8, 1 / 8), np.arange(1, 9) / 36)
+    marks = {el.get("class") for el in svg_reader.parse(INF.term_bars(many, list("abcdefgh")).svg).iter(f"{NS}text")}
+    assert "ce-value" not in marks  # eight classes: no room; the alt text has them
