@@ -5,6 +5,7 @@ import streamlit as st
 import xent_core as xc
 from ui import editors, figures, grid, nav, share, state, tables, theme, torch_check
 from ui import page_params as U
+from ui import widgets as W
 from ui.state import Batch
 
 P = "pg"  # session-state prefix of this page
@@ -49,15 +50,8 @@ share.link_problems(share.bound_problems(P, BOUND))
 def options() -> tuple[str, float, float, bool]:
     """Loss options; the first three live in the URL through Streamlit's query-parameter binding."""
     row = st.container(horizontal=True, vertical_alignment="bottom", gap="medium", key=f"{P}.options")
-    reduction = row.segmented_control(  # one click, and all three in sight
-        "Reduction",
-        REDUCTIONS,
-        default="mean",
-        required=True,
-        key="reduction",
-        bind="query-params",
-        help=REDUCTION_HELP,
-    )
+    # one click, and all three in sight
+    reduction = W.choice(row, "Reduction", REDUCTIONS, default="mean", key="reduction", help=REDUCTION_HELP)
     smoothing = row.slider("Label smoothing ε", *SMOOTHING, key="smoothing", bind="query-params", help=SMOOTHING_HELP)
     temperature = row.slider(
         "Softmax temperature T", *TEMPERATURE, key="temperature", bind="query-params", help=TEMPERATURE_HELP
@@ -65,9 +59,7 @@ def options() -> tuple[str, float, float, bool]:
     if "weights" not in st.session_state:  # a link with class weights (w=...) opens with them on
         st.session_state["weights"] = editors.current_batch(P).weight is not None
     use_weights = row.toggle("Class weights", key="weights", help="torch's `weight`: one factor per class.")
-    # A link's empty "reduction=" reaches the widget as no choice at all: Streamlit 1.67 binds
-    # segmented controls as clearable even with required=True.
-    return reduction or "mean", smoothing, temperature, use_weights
+    return reduction, smoothing, temperature, use_weights
 
 
 def denominator_text(trace: xc.CrossEntropyTrace) -> str:

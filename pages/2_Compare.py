@@ -6,6 +6,7 @@ import streamlit as st
 import xent_core as xc
 from ui import compare_cache, editors, grid, loss_figures, loss_options, nav, share, state, tables, theme, torch_check
 from ui import page_params as U
+from ui import widgets as W
 from ui.table_edits import apply_check_edits, apply_number_edits, edits
 
 P = "cmp"  # session-state prefix of this page
@@ -56,18 +57,17 @@ def options() -> tuple[list[str], xc.LossOptions]:
         disabled="hinge" not in chosen,
         help="How far the target logit must lead every other logit before the hinge loss is exactly 0.",
     )
-    power = row.segmented_control(
+    power = W.choice(
+        row,
         "Hinge p",
         [1, 2],
         default=1,
-        required=True,
         key="p",
-        bind="query-params",
         disabled="hinge" not in chosen,
         help="1: linear hinge, 2: squared hinge (torch's multi_margin_loss p).",
     )
     gamma = loss_options.gamma_slider(row, chosen)
-    return list(chosen or []), xc.LossOptions(label_smoothing=eps, margin=margin, p=int(power or 1), gamma=gamma)
+    return list(chosen or []), xc.LossOptions(label_smoothing=eps, margin=margin, p=int(power), gamma=gamma)
 
 
 def ranking_lines(results: dict[str, xc.LossResult]) -> list[str]:

@@ -8,6 +8,7 @@ import streamlit as st
 from ui import loss_options, nav, share, theme
 from ui import page_params as U
 from ui import training_figures as tf
+from ui import widgets as W
 from xent_core import datasets as ds
 from xent_core import training as tr
 from xent_core.checks import XentInputError
@@ -110,7 +111,7 @@ def settings() -> tuple[ds.DataConfig, tr.TrainConfig]:
         gamma = loss_options.gamma_slider(gamma_col, losses)
         data_col, model_col, train_col = st.columns(3, gap="large")
         with data_col:
-            kind = st.segmented_control("Data", KINDS, default=DEFAULT_DATA.kind, required=True, key="data", **bound)
+            kind = W.choice(st, "Data", KINDS, default=DEFAULT_DATA.kind, key="data")
             classes_col, points_col = st.columns(2)
             classes = classes_col.slider("Classes", *CLASSES, DEFAULT_DATA.num_classes, key="classes", **bound)
             points = points_col.slider(
@@ -153,15 +154,14 @@ def settings() -> tuple[ds.DataConfig, tr.TrainConfig]:
                     **bound,
                 )
         with model_col:
-            model = st.segmented_control(
+            model = W.choice(
+                st,
                 "Model",
                 list(MODELS),
-                default="mlp",
-                required=True,
+                default=DEFAULT_TRAIN.model,
                 format_func=MODELS.get,
                 key="model",
                 help="Softmax regression has no hidden layer: its regions are cut by straight lines.",
-                **bound,
             )
             linear = model == "linear"
             width_col, depth_col = st.columns(2)
@@ -172,16 +172,15 @@ def settings() -> tuple[ds.DataConfig, tr.TrainConfig]:
                 "Hidden layers", *DEPTH, DEFAULT_TRAIN.depth, key="depth", disabled=linear, **bound
             )
         with train_col:
-            optimizer = st.segmented_control(
+            optimizer = W.choice(
+                st,
                 "Optimiser",
                 list(OPTIMIZERS),
                 default=DEFAULT_TRAIN.optimizer,
-                required=True,
                 format_func=OPTIMIZERS.get,
                 key="opt",
                 help="SGD (momentum 0.9) steps in proportion to each loss's gradient; Adam rescales every "
                 "gradient to a similar size, which hides part of the difference between the losses.",
-                **bound,
             )
             lr_col, steps_col = st.columns(2)
             lr = lr_col.select_slider(
@@ -201,10 +200,8 @@ def settings() -> tuple[ds.DataConfig, tr.TrainConfig]:
                 help="Full-batch steps: each one uses every training point.",
                 **bound,
             )
-    # `or default` below: a link's empty "data=" reaches a segmented control as no choice at all
-    # (Streamlit 1.67 binds them as clearable even with required=True).
     data = ds.DataConfig(
-        kind=kind or DEFAULT_DATA.kind,
+        kind=kind,
         num_classes=classes,
         num_points=points,
         label_noise=noise / 100,
@@ -214,10 +211,10 @@ def settings() -> tuple[ds.DataConfig, tr.TrainConfig]:
     )
     train = tr.TrainConfig(
         losses=tuple(losses),
-        model=model or DEFAULT_TRAIN.model,
+        model=model,
         width=width,
         depth=depth,
-        optimizer=optimizer or DEFAULT_TRAIN.optimizer,
+        optimizer=optimizer,
         lr=lr,
         steps=steps,
         options=LossOptions(label_smoothing=eps, gamma=gamma),
@@ -324,29 +321,16 @@ def results(data: ds.Dataset, result: tr.TrainResult) -> None:
         st.dataframe(numbers_table(result), hide_index=True, key=f"{P}.table")
 
         split_col, points_col = st.columns(2)
-        split = (
-            split_col.segmented_control(
-                "Curves on",
-                list(tf.SPLITS),
-                default="val",
-                required=True,
-                format_func=SHOWN_AS["curves"],
-                key="curves",
-                bind="query-params",
-            )
-            or BOUND_DEFAULTS["curves"]
+        split = W.choice(
+            split_col, "Curves on", list(tf.SPLITS), default="val", format_func=SHOWN_AS["curves"], key="curves"
         )
-        points = (
-            points_col.segmented_control(
-                "Points on the regions",
-                list(tf.POINTS),
-                default="train",
-                required=True,
-                format_func=SHOWN_AS["points_shown"],
-                key="points_shown",
-                bind="query-params",
-            )
-            or BOUND_DEFAULTS["points_shown"]
+        points = W.choice(
+            points_col,
+            "Points on the regions",
+            list(tf.POINTS),
+            default="train",
+            format_func=SHOWN_AS["points_shown"],
+            key="points_shown",
         )
         st.plotly_chart(tf.curves_figure(result, split=split), key=f"{P}.fig.curves", config=theme.PLOTLY_CONFIG)
         st.caption(

@@ -12,6 +12,7 @@ from ui import page_params as U
 from ui import pitfalls_figures as PF
 from ui import table_edits as E
 from ui import torch_checks_extra as TX
+from ui import widgets as W
 from ui.state import StateError
 from xent_core import pitfalls as pf
 
@@ -383,7 +384,7 @@ def log_softmax_tab() -> None:
         bind="query-params",
         help="Softmax ignores a shift: the true log-probabilities stay the same. The naive formula does not.",
     )
-    dtype = c3.segmented_control("dtype", pf.DTYPES, default="float32", required=True, key="dtype", bind="query-params")
+    dtype = W.choice(c3, "dtype", pf.DTYPES, default="float32", key="dtype")
     target_name = c4.selectbox(
         "Target class",
         LSM_CLASSES,
@@ -393,7 +394,6 @@ def log_softmax_tab() -> None:
         help="The class whose loss −log p_t the metrics and the chart follow.",
     )
     target = LSM_CLASSES.index(target_name or LSM_CLASSES[-1])
-    dtype = dtype or "float32"
     try:
         steps = pf.log_softmax_steps(pf.LOG_SOFTMAX_ROW * scale + shift, target, dtype)
         sweep = pf.log_softmax_sweep(pf.LOG_SOFTMAX_ROW, target, SCALES, shift=shift, dtype=dtype)

@@ -10,6 +10,7 @@ from ui import nav, share, theme
 from ui import page_params as U
 from ui import table_edits as E
 from ui import torch_checks_extra as TX
+from ui import widgets as W
 from ui.scenes import FORUM_PARAMS, SCENES, SceneParams, make_scene
 from ui.state import StateError
 from xent_core import images as im
@@ -83,10 +84,7 @@ def initial_mask(scene: im.Scene) -> np.ndarray:
 
 def options() -> tuple[SceneParams, float, str]:
     a, b, c, d = st.columns([3, 2, 2, 2], vertical_alignment="bottom")
-    scene = (
-        a.segmented_control("Example", SCENES, default=SCENES[0], required=True, key="scene", bind="query-params")
-        or SCENES[0]
-    )
+    scene = W.choice(a, "Example", SCENES, default=SCENES[0], key="scene")
     generated = scene == SCENES[0]
     fixed = dict(bind="query-params", disabled=not generated)
     height = b.slider("Height H", 2, im.MAX_SIDE, DEFAULTS["height"], key="height", **fixed)
@@ -115,12 +113,7 @@ def options() -> tuple[SceneParams, float, str]:
         disabled=not generated,
         help=f"Label the objects' boundary pixels {VOID}, as Pascal VOC does: the loss ignores them.",
     )
-    reduction = (
-        h.segmented_control(
-            "Reduction", ("mean", "sum"), default="mean", required=True, key="pixel_reduction", bind="query-params"
-        )
-        or "mean"
-    )
+    reduction = W.choice(h, "Reduction", ("mean", "sum"), default="mean", key="pixel_reduction")
     if not generated:
         return FORUM_PARAMS, 0.0, reduction
     return SceneParams(scene, int(height), int(width), int(classes), int(seed), bool(void)), float(noise), reduction

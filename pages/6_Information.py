@@ -10,6 +10,7 @@ from ui import info_figures as FIG
 from ui import page_params as U
 from ui import table_edits as E
 from ui import torch_checks_extra as TX
+from ui import widgets as W
 from ui.state import StateError
 from xent_core import decomposition as dc
 
@@ -108,16 +109,14 @@ def controls(ts: E.TableState) -> str:
         )
         st.session_state[f"{P}.c"] = ts.value.shape[1]
         mid.number_input("Classes C", 2, MAX_CLASSES, key=f"{P}.c", on_change=resize, step=1)
-    unit = (left if FIGURE_ONLY else right).segmented_control(
+    return W.choice(
+        left if FIGURE_ONLY else right,
         "Unit",
         dc.UNITS,
         default="nats",
-        required=True,
         key="unit",
-        bind="query-params",
         help="nats use the natural log (torch's losses); bits use log base 2 (divide by log 2 ≈ 0.693).",
     )
-    return unit or "nats"
 
 
 @st.fragment
